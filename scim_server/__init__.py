@@ -1,0 +1,45 @@
+"""scim-server: a SCIM 2.0 provisioning server with an admin API for product access."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Config
+
+__all__ = ["create_app", "Config"]
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Assemble the application; every step lives in its own module."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["SCIM"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["TESTING"] = config.testing
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    register_extensions(app, config)
+    register_blueprints(app)
+    register_error_handlers(app)
+    return app
+
+
+def register_extensions(app: Flask, config: Config) -> None:
+    from . import db
+    from .scim.schema_registry import SchemaRegistry
+
+    db.init_app(app, config)
+    app.extensions["scim_server.schemas"] = SchemaRegistry.load(config.schemas_dir)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .ops import blueprint as ops_blueprint
+    from .scim import blueprint as scim_blueprint
+
+    app.register_blueprint(scim_blueprint.bp)
+    app.register_blueprint(ops_blueprint.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .errors import register_error_handlers as register_fallbacks
+
+    register_fallbacks(app)
+

@@ -1,0 +1,22 @@
+"""The `scim-server` console script (names fixed by shared/DESIGN.md)."""
+from __future__ import annotations
+
+import click
+
+from .bootstrap import bootstrap, quickstart
+from .database import db_group
+from .keys import admin_key_group, token_group
+from .serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SCIM 2.0 provisioning server. Settings come from SCIM_* environment variables."""
+
+
+main.add_command(serve)
+main.add_command(quickstart)
+main.add_command(bootstrap)
+main.add_command(db_group)
+main.add_command(token_group)
+main.add_command(admin_key_group)

@@ -1,0 +1,75 @@
+"""Settings read from the environment, so one image runs anywhere (twelve-factor)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    """The embedded default: a SQLite file in the working folder."""
+    return f"sqlite:///{Path.cwd() / 'scim-server.sqlite3'}"
+
+
+@dataclass
+class Config:
+    """Every setting the server reads; `from_env` fills it from `SCIM_*` variables."""
+
+    database_url: str = field(default_factory=default_database_url)
+    public_url: str = "http://127.0.0.1:8000"
+    schemas_dir: Path = PROJECT_ROOT / "schemas"
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    max_body_bytes: int = 5 * 1024 * 1024
+    bulk_max_operations: int = 1000
+    bulk_max_payload_bytes: int = 5 * 1024 * 1024
+    database_pool_size: int = 10
+    database_echo: bool = False
+    token_last_used_resolution_seconds: int = 300
+    smtp_url: str | None = None
+    redis_url: str | None = None
+    trust_forwarded_headers: bool = False
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Config":
+        """Read `SCIM_*` variables; explicit overrides win (used by tests and the CLI)."""
+        env = os.environ
+        values: dict[str, Any] = {
+            "database_url": env.get("SCIM_DATABASE_URL") or default_database_url(),
+            "public_url": (env.get("SCIM_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or cls.schemas_dir),
+            "default_page_size": _env_int("SCIM_DEFAULT_PAGE_SIZE", cls.default_page_size),
+            "max_page_size": _env_int("SCIM_MAX_PAGE_SIZE", cls.max_page_size),
+            "max_body_bytes": _env_int("SCIM_MAX_BODY_BYTES", cls.max_body_bytes),
+            "bulk_max_operations": _env_int("SCIM_BULK_MAX_OPERATIONS", cls.bulk_max_operations),
+            "bulk_max_payload_bytes": _env_int(
+                "SCIM_BULK_MAX_PAYLOAD_BYTES", cls.bulk_max_payload_bytes
+            ),
+            "database_pool_size": _env_int("SCIM_DATABASE_POOL_SIZE", cls.database_pool_size),
+            "database_echo": _env_bool("SCIM_DATABASE_ECHO", False),
+            "smtp_url": env.get("SCIM_SMTP_URL") or None,
+            "redis_url": env.get("SCIM_REDIS_URL") or None,
+            "trust_forwarded_headers": _env_bool("SCIM_TRUST_FORWARDED_HEADERS", False),
+        }
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,98 @@
+"""Engine and per-request session; the request, not the services, owns the transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from .config import Config
+
+EXTENSION_KEY = "scim_server.db"
+
+
+def build_engine(config: Config) -> Engine:
+    """Create the engine for the configured URL, tuned per backend."""
+    url = config.database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    kwargs: dict[str, Any] = {"echo": config.database_echo, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            raise ValueError("use a SQLite file, not :memory:, so workers share one database")
+        if config.testing:
+            kwargs["poolclass"] = NullPool  # tests drop and recreate the file between runs
+    else:
+        kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_pool_size,
+                      pool_pre_ping=True, pool_recycle=1800)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate_for_writes)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside a writer; foreign keys are off in SQLite by default."""
+    dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    # LIKE is then case-sensitive, as on PostgreSQL; case-insensitive matches lower() both sides.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate_for_writes(connection: Any) -> None:
+    """Take SQLite's write lock at BEGIN so two writers queue instead of deadlocking."""
+    writes = connection.get_execution_options().get("scim_writes", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Attach an engine and a session factory to the app."""
+    engine = build_engine(config)
+    readers = sessionmaker(bind=engine, expire_on_commit=False)
+    writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
+    app.extensions[EXTENSION_KEY] = (engine, readers, writers)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions[EXTENSION_KEY][0]
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def session() -> Session:
+    """The session of the current request, opened on first use.
+
+    Requests that change data start their transaction as a writer, so on SQLite two
+    writers queue on the lock rather than fail when one upgrades from reading.
+    """
+    if "db_session" not in g:
+        _engine, readers, writers = current_app.extensions[EXTENSION_KEY]
+        factory = writers if has_request_context() and request.method in WRITE_METHODS else readers
+        g.db_session = factory()
+    return g.db_session
+
+
+def new_session(app: Flask, *, writes: bool = True) -> Session:
+    """A session outside any request (command line, workers); the caller commits."""
+    _engine, readers, writers = app.extensions[EXTENSION_KEY]
+    return (writers if writes else readers)()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+        db_session.close()

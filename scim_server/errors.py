@@ -1,0 +1,18 @@
+"""App-level fallbacks for requests no blueprint claimed (unknown URLs, wrong methods)."""
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from .scim.errors import ScimError, error_response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Unknown paths under `/scim/` still answer with a SCIM error body."""
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response | HTTPException:
+        if request.path.startswith("/scim/"):
+            return error_response(ScimError(error.description or error.name,
+                                            status=error.code or 500))
+        return error

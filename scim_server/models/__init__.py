@@ -1,0 +1,22 @@
+"""The tables, one module each; importing this package registers them all on `Base`."""
+from .access_request import AccessRequest
+from .account import Account, SiteAccess
+from .admin_key import AdminKey
+from .audit import AuditEvent
+from .base import Base, new_id, utcnow
+from .directory import Directory, ScimToken
+from .directory_user import DirectoryUser, DirectoryUserValue
+from .domain_rule import DomainRule
+from .group import Group, GroupMember
+from .invitation import Invitation
+from .organization import Organization, Site
+from .outbox import OutboxMessage
+from .product import Product, ProductActivity, ProductGrant
+from .tolerance import ToleranceCounter
+
+__all__ = [
+    "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "Directory",
+    "DirectoryUser", "DirectoryUserValue", "DomainRule", "Group", "GroupMember",
+    "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
+    "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
+]

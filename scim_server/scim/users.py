@@ -1,0 +1,1 @@
+"""/Users endpoints (RFC 7644 §3)."""

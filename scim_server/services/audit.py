@@ -1,0 +1,34 @@
+"""Write audit events; every service that changes state calls `record` in its transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..models import AuditEvent
+from .actors import Actor
+
+
+def record(
+    session: Session,
+    *,
+    org_id: str | None,
+    actor: Actor,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the current transaction; it commits or rolls back with the change."""
+    event = AuditEvent(
+        org_id=org_id,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        changes=changes or {},
+        request_id=actor.request_id,
+    )
+    session.add(event)
+    return event
