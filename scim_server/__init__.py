@@ -31,11 +31,13 @@ def register_extensions(app: Flask, config: Config) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin import blueprint as admin_blueprint
     from .ops import blueprint as ops_blueprint
     from .scim import blueprint as scim_blueprint
 
     app.register_blueprint(scim_blueprint.bp)
     app.register_blueprint(ops_blueprint.bp)
+    app.register_blueprint(admin_blueprint.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -8,10 +8,15 @@ from .scim.errors import ScimError, error_response
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Unknown paths under `/scim/` still answer with a SCIM error body."""
+    """Unknown paths under `/scim/` answer with a SCIM error body, under `/admin/` with a
+    problem document."""
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | HTTPException:
+        if request.path.startswith("/admin/"):
+            from .admin.errors import fallback_response
+
+            return fallback_response(error)
         if request.path.startswith("/scim/"):
             return error_response(ScimError(error.description or error.name,
                                             status=error.code or 500))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..models import AdminKey, Organization, utcnow
@@ -77,3 +77,8 @@ def find_usable_key(session: Session, secret: str, now: datetime | None = None) 
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         return None
     return key
+
+
+def keys_query(org_id: str) -> Select:
+    """The organization's admin keys (hints only, never secrets), for paging."""
+    return select(AdminKey).where(AdminKey.org_id == org_id)

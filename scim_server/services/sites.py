@@ -1,0 +1,59 @@
+"""Sites of an organization: where products live."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ..models import Site
+from . import audit
+from .actors import Actor
+from .errors import Conflict, NotFound
+
+
+def sites_query(org_id: str) -> Select:
+    """Every site of the organization, for paging."""
+    return select(Site).where(Site.org_id == org_id)
+
+
+def get_site(session: Session, org_id: str, site_id: str, *, lock: bool = False) -> Site:
+    """One site of the organization; another organization's site does not exist here."""
+    stmt = select(Site).where(Site.id == site_id, Site.org_id == org_id)
+    site = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if site is None:
+        raise NotFound(f"no site {site_id} in this organization")
+    return site
+
+
+def _check_name_free(session: Session, org_id: str, name: str, site_id: str | None) -> None:
+    clash = session.scalars(
+        select(Site).where(Site.org_id == org_id, Site.name == name, Site.id != (site_id or ""))
+    ).first()
+    if clash is not None:
+        raise Conflict(f"a site named {name!r} already exists ({clash.id})")
+
+
+def create_site(session: Session, org_id: str, name: str, url: str | None, actor: Actor) -> Site:
+    """A new site of the organization; names are unique within it."""
+    _check_name_free(session, org_id, name, None)
+    site = Site(org_id=org_id, name=name, url=url)
+    session.add(site)
+    session.flush()
+    audit.record(session, org_id=org_id, actor=actor, action="site.created",
+                 target_type="site", target_id=site.id, changes={"name": name, "url": url})
+    return site
+
+
+def update_site(session: Session, site: Site, changes: dict[str, Any], actor: Actor) -> Site:
+    """Change a site's `name` and/or `url`; recorded only when something differs."""
+    diff = {k: [getattr(site, k), v] for k, v in changes.items() if getattr(site, k) != v}
+    if "name" in diff:
+        _check_name_free(session, site.org_id, changes["name"], site.id)
+    for key, (_old, new) in diff.items():
+        setattr(site, key, new)
+    session.flush()
+    if diff:
+        audit.record(session, org_id=site.org_id, actor=actor, action="site.updated",
+                     target_type="site", target_id=site.id, changes=diff)
+    return site
