@@ -170,6 +170,6 @@ def count_members(session: Session, group_ids: list[str]) -> dict[str, int]:
         return {}
     rows = session.execute(select(GroupMember.group_id, func.count())
                            .where(GroupMember.group_id.in_(group_ids))
-                           .group_by(GroupMember.group_id)).tuples()
-    counts = dict(rows)
+                           .group_by(GroupMember.group_id))
+    counts = {group_id: count for group_id, count in rows}
     return {g: int(counts.get(g, 0)) for g in group_ids}

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Invitation, SiteAccess, utcnow
+from ..models import Account, Invitation, Site, SiteAccess, utcnow
 
 HAS_SITE_ACCESS = "has_site_access"
 INVITATION_PENDING = "invitation_pending"
@@ -33,15 +33,20 @@ def invitation_status(session: Session, account: Account, now: datetime | None =
 def invitation_statuses(
     session: Session, accounts: Iterable[Account], now: datetime | None = None
 ) -> dict[str, str]:
-    """The invitation status of each account, keyed by account id, in two queries."""
+    """The invitation status of each account, keyed by account id, in three queries."""
     accounts = list(accounts)
     ids = [a.id for a in accounts]
     if not ids:
         return {}
     now = now or utcnow()
-    sites: dict[str, list[SiteAccess]] = {}
-    for row in session.scalars(select(SiteAccess).where(SiteAccess.account_id.in_(ids))):
-        sites.setdefault(row.account_id, []).append(row)
+    removed: dict[str, int] = {}
+    for row in session.scalars(select(SiteAccess).where(SiteAccess.account_id.in_(ids),
+                                                        SiteAccess.removed_at.is_not(None))):
+        removed[row.account_id] = removed.get(row.account_id, 0) + 1
+    org_ids = {a.org_id for a in accounts}
+    site_counts = {org: int(n) for org, n in session.execute(
+        select(Site.org_id, func.count()).where(Site.org_id.in_(org_ids))
+        .group_by(Site.org_id))}
     latest: dict[str, Invitation] = {}
     invitations = session.scalars(
         select(Invitation)
@@ -51,15 +56,15 @@ def invitation_statuses(
     for invitation in invitations:
         latest[invitation.account_id] = invitation  # the newest one wins
     return {
-        a.id: _status(a, sites.get(a.id, []), latest.get(a.id), now) for a in accounts
+        a.id: _status(a, removed.get(a.id, 0) >= site_counts.get(a.org_id, 0) > 0,
+                      latest.get(a.id), now)
+        for a in accounts
     }
 
 
-def _status(account: Account, sites: list[SiteAccess], invitation: Invitation | None,
+def _status(account: Account, removed_everywhere: bool, invitation: Invitation | None,
             now: datetime) -> str:
-    if account.status != "active":
-        return NO_SITE_ACCESS
-    if sites and all(s.removed_at is not None for s in sites):
+    if account.status != "active" or removed_everywhere:
         return NO_SITE_ACCESS
     if account.has_accessed:
         return HAS_SITE_ACCESS

@@ -99,7 +99,7 @@ def direct_groups(session: Session, account_ids: Iterable[str]) -> dict[str, lis
         .join(Group, Group.id == GroupMember.group_id)
         .where(GroupMember.member_type == "User", GroupMember.member_id.in_(ids))
         .order_by(Group.display_name, Group.id)
-    ).tuples()
+    )
     for account_id, group in rows:
         result[account_id].append(group)
     return result

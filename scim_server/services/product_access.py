@@ -72,7 +72,7 @@ def effective_access(session: Session, account_ids: Iterable[str]) -> dict[str, 
     direct_groups = set(session.execute(
         select(GroupMember.member_id, GroupMember.group_id)
         .where(GroupMember.member_type == "User", GroupMember.member_id.in_(ids))
-    ).tuples())
+    ))
 
     def add(account_id: str, grant: ProductGrant, site_id: str, route: Route) -> None:
         if (account_id, site_id) in removed:
@@ -89,7 +89,7 @@ def effective_access(session: Session, account_ids: Iterable[str]) -> dict[str, 
         .join(Product, Product.id == ProductGrant.product_id)
         .where(ProductGrant.account_id.in_(ids))
         .order_by(ProductGrant.created_at, ProductGrant.id)
-    ).tuples()
+    )
     for grant, site_id in direct:
         add(grant.account_id, grant, site_id, Route("direct", grant.role, grant.id))
     ancestry = group_ancestry(ids).subquery("ancestry_rows")
@@ -99,7 +99,7 @@ def effective_access(session: Session, account_ids: Iterable[str]) -> dict[str, 
         .join(Product, Product.id == ProductGrant.product_id)
         .join(Group, Group.id == ProductGrant.group_id)
         .order_by(Group.display_name, ProductGrant.id)
-    ).tuples()
+    )
     for account_id, grant, site_id, group_name in via_groups:
         nested = (account_id, grant.group_id) not in direct_groups
         add(account_id, grant, site_id,
