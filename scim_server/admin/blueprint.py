@@ -76,16 +76,17 @@ def endpoint(rule: str, method: str, *, permission: str, summary: str, tag: str,
     return decorator
 
 
-def dump(document: Any) -> Any:
-    """Dump with the current endpoint's response schema."""
-    spec: Endpoint = g.admin_endpoint
-    assert spec.response is not None
-    return spec.response().dump(document)
+def dump(document: Any, schema: type[Schema] | None = None) -> Any:
+    """Dump with `schema`, by default the current endpoint's response schema."""
+    schema = schema or g.admin_endpoint.response
+    if schema is None:
+        raise TypeError(f"endpoint {g.admin_endpoint.name} declares no response schema")
+    return schema().dump(document)
 
 
-def precondition(document: Any) -> None:
+def precondition(document: Any, schema: type[Schema] | None = None) -> None:
     """Check `If-Match` against the current representation of the resource."""
-    context.check_if_match(dump(document))
+    context.check_if_match(dump(document, schema))
 
 
 def _respond(spec: Endpoint, result: Any) -> Response:

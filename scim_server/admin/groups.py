@@ -56,7 +56,7 @@ def get_group(group_id: str) -> dict[str, Any]:
 def _locked(group_id: str) -> Group:
     session = db.session()
     group = service.get_group(session, auth.org_id(), group_id, lock=True)
-    precondition(group_documents(session, [group])[0])
+    precondition(group_documents(session, [group])[0], GroupSchema)
     return group
 
 
@@ -69,7 +69,7 @@ def update_group(group_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @endpoint(GROUP, "DELETE", permission="users:write", tag="groups", statuses=(204,),
-          response=GroupSchema, summary="Delete an admin-managed group (idempotent; synced: 409)")
+          summary="Delete an admin-managed group (idempotent; synced: 409)")
 def delete_group(group_id: str) -> None:
     session = db.session()
     group = session.get(Group, group_id)

@@ -1,8 +1,12 @@
 """`products`, grants to users and groups, seat limits and `licences`."""
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
+import requests
+
+from conftest import Tenant
 from tests.admin.conftest import AdminClient, problem
 
 
@@ -157,3 +161,31 @@ def test_unlimited_products_have_no_available_count(admin: AdminClient,
                                                     make_product: Callable[..., dict]) -> None:
     product = make_product()
     assert licence(admin, product["id"])["available"] is None
+
+
+def test_two_grants_for_the_last_seat_at_once_exactly_one_wins(
+        live_server: str, tenant: Tenant, admin: AdminClient,
+        make_product: Callable[..., dict], make_account: Callable[..., str]) -> None:
+    headers = {**tenant.admin_headers, "Content-Type": "application/json"}
+    for round_number in range(4):
+        product = make_product(f"race{round_number}", seat_limit=1)
+        racers = [make_account(f"r{round_number}-{i}@acme.test") for i in range(2)]
+        barrier = threading.Barrier(len(racers))
+        results: list[int] = []
+
+        def grant(account_id: str, product_id: str = product["id"]) -> None:
+            url = (f"{live_server}{tenant.admin_base}/products/{product_id}"
+                   f"/grants/users/{account_id}")
+            barrier.wait()
+            results.append(requests.put(url, json={"role": "user"}, headers=headers,
+                                        timeout=60).status_code)
+
+        threads = [threading.Thread(target=grant, args=(a,)) for a in racers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        assert sorted(results) == [201, 409], results
+        assert licence(admin, product["id"])["used"] == 1
+        grants = admin.get(f"/products/{product['id']}/grants").get_json()
+        assert grants["meta"]["total"] == 1
