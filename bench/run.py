@@ -1,0 +1,111 @@
+"""The one command: `python -m bench.run [--quick | --full] [--backend sqlite|postgresql|both]`.
+
+Runs scim-server (per backend), the Flask hello ceiling and scim2-server one after the
+other, never side by side, so each has the machine to itself; then writes report.json,
+report.md and plots to the output folder, and with `--docs` the committed report page.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import report, servers, suite_reference, suite_scim
+from . import scenarios as sc
+from .driver import Driver
+from .procmem import MemoryMonitor
+from .profiles import PROFILES, Profile
+from .targets import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+
+
+def run_hello(profile: Profile, workers: int, out_dir: Path) -> dict[str, Any]:
+    """The bare Flask app under the same gunicorn settings: the stack's ceiling."""
+    server = servers.start_module_server("flask-hello", "bench.hello_app",
+                                         ["--workers", str(workers)], "/healthz", out_dir)
+    monitor = MemoryMonitor(server.pid).start()
+    try:
+        driver = Driver(server.base, {}, out_dir, "hello", monitor)
+        limits = sc.Limits(profile.requests * 4, profile.max_seconds, profile.threads)
+        results = driver.run([sc.hello(limits, target="flask-hello", backend="none",
+                                       threads=profile.threads)])
+    finally:
+        monitor.stop()
+        server.stop()
+    return {"target": "flask-hello", "backend": "none", "workers": workers, "results": results,
+            "memory": monitor.report(), "seeding": [], "notes": []}
+
+
+def postgres_version() -> str | None:
+    try:
+        done = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc",
+                               "SHOW server_version"], capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return f"PostgreSQL {done.stdout.strip()}" if done.returncode == 0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_const", dest="profile", const="quick",
+                      help="1k/10k users, groups of 1k/5k: a few minutes (the default)")
+    size.add_argument("--full", action="store_const", dest="profile", const="full",
+                      help="1k/100k/1M users, groups of 1k/100k/300k")
+    size.add_argument("--profile", choices=sorted(PROFILES), dest="profile")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: bench/results/<time>)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip scim2-server and the Flask ceiling")
+    parser.add_argument("--docs", type=Path, default=None,
+                        help="also write the report page here (e.g. docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    profile = PROFILES[args.profile or "quick"]
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = (args.out or ROOT / "bench" / "results" / f"{stamp}-{profile.name}").resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    started = time.time()
+    meta: dict[str, Any] = {
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "profile": profile.name, "workers": args.workers, "client_threads": profile.threads,
+        "machine": report.machine(),
+        "postgresql": postgres_version() if "postgresql" in backends else None,
+    }
+    runs = []
+    for backend in backends:
+        print(f"== scim-server on {backend} ({profile.name})", flush=True)
+        runs.append(suite_scim.run(backend, profile, args.workers, out_dir))
+    if not args.no_reference:
+        print("== Flask hello ceiling", flush=True)
+        runs.append(run_hello(profile, args.workers, out_dir))
+        print("== scim2-server (reference)", flush=True)
+        runs.append(suite_reference.run(profile, out_dir))
+    meta["duration_s"] = round(time.time() - started, 1)
+    reference = next((r for r in runs if r["target"] == "scim2-server"), None)
+    hello = next((r for r in runs if r["target"] == "flask-hello"), None)
+    evaluated = [t for r in runs if r["target"] == "scim-server"
+                 for t in evaluate(r, reference, hello)]
+    data = {"meta": meta, "runs": runs, "targets": evaluated}
+    if args.docs is not None and ANALYSIS.exists():
+        data["analysis"] = ANALYSIS.read_text()
+    path = report.write(data, out_dir, args.docs)
+    print(f"report: {path}")
+    for target in evaluated:
+        print(f"  [{target['status']:>12}] {target['backend']:10} {target['target']}: "
+              f"{target['measured']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""A tiny run of the whole benchmark harness, so CI proves the benchmark still works.
+
+A few dozen users and groups of a few dozen members: seconds, not minutes. Each backend
+drives a real `scim-server serve` through the separate client process; the reference
+leg drives scim2-server and the Flask hello ceiling the same way.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench import run, servers, suite_scim
+from bench.profiles import PROFILES
+
+BACKENDS = [b.strip() for b in os.environ.get("SCIM_TEST_BACKENDS", "sqlite,postgresql").split(",")
+            if b.strip()]
+TINY = PROFILES["tiny"]
+
+
+def _require_postgres() -> None:
+    try:
+        engine = create_engine(servers.POSTGRES_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {type(exc).__name__}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scim_server_leg_runs_every_scenario_without_errors(backend: str, tmp_path: Path) -> None:
+    if backend == "postgresql":
+        _require_postgres()
+    record = suite_scim.run(backend, TINY, workers=1, out_dir=tmp_path, echo=lambda _l: None)
+
+    results = record["results"]
+    failing = [(r["name"], r["error_samples"]) for r in results if r["errors"]]
+    assert failing == []
+    groups = {r["group"] for r in results}
+    assert {"create", "lookup", "read", "update", "page", "walk", "members",
+            "group-read"} <= groups
+    lookups = [r for r in results if r["group"] == "lookup"]
+    assert {r["scale"] for r in lookups} == set(TINY.user_scales)
+    assert all(r["requests"] == TINY.requests for r in lookups)
+    members = {(r["kind"], r["size"]) for r in results if r["group"] == "members"}
+    assert ("add 1", max(TINY.group_sizes)) in members
+    assert ("remove 1", max(TINY.group_sizes)) in members
+    full_get = [r for r in results if r["kind"] == "GET with members"
+                and r["size"] == max(TINY.group_sizes)]
+    member_bytes = len('{"value": "", "$ref": "", "type": "User"}') + 36
+    assert full_get and full_get[0]["bytes_per_response"] > max(TINY.group_sizes) * member_bytes
+    walks = [r for r in results if r["group"] == "walk" and r["mode"] == "index"]
+    assert all(r["complete"] and r["resources_seen"] == r["scale"] for r in walks)
+    assert record["memory"]["max_worker_peak_mb"] > 0
+
+
+def test_whole_run_writes_a_report_with_every_target(tmp_path: Path) -> None:
+    docs = tmp_path / "docs" / "benchmarks.md"
+    code = run.main(["--profile", "tiny", "--backend", "sqlite", "--workers", "1",
+                     "--out", str(tmp_path / "out"), "--docs", str(docs)])
+
+    assert code == 0
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [r["target"] for r in data["runs"]] == ["scim-server", "flask-hello", "scim2-server"]
+    reference = data["runs"][2]
+    assert [r["name"] for r in reference["results"] if r["errors"]] == []
+    assert {r["group"] for r in reference["results"]} >= {"create", "lookup", "members"}
+    statuses = {t["target"]: t["status"] for t in data["targets"]}
+    assert len(statuses) == 11
+    assert set(statuses.values()) <= {"met", "missed", "not measured", "not available"}
+    assert statuses["POST /Users throughput vs scim2-server (worst thread count)"] != \
+        "not measured"
+    page = docs.read_text()
+    assert "## Targets" in page and "## Machine" in page and "scim2-server" in page
