@@ -29,7 +29,7 @@ def list_keys(query: dict[str, Any]) -> Page:
           response=IssuedAdminKeySchema, statuses=(201,))
 def create_key(body: dict[str, Any]) -> dict[str, Any]:
     session = db.session()
-    org = session.get(Organization, auth.org_id())
+    org = session.get_one(Organization, auth.org_id())
     days = body.get("expires_in_days")
     issued = service.issue_admin_key(session, org, body["scopes"], auth.actor(),
                                      name=body["name"],

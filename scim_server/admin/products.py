@@ -84,9 +84,12 @@ def _put_grant(product_id: str, role: str, *, account_id: str | None = None,
     elif request.headers.get("If-Match") is not None:
         raise Problem(412, "there is no such grant yet, so If-Match cannot match",
                       slug="precondition-failed")
-    grant_fn = product_access.grant_to_account if account_id else product_access.grant_to_group
-    grant, created = grant_fn(session, org_id, product_id, account_id or group_id, role,
-                              auth.actor())
+    if account_id is not None:
+        grant, created = product_access.grant_to_account(session, org_id, product_id,
+                                                         account_id, role, auth.actor())
+    else:
+        grant, created = product_access.grant_to_group(session, org_id, product_id,
+                                                       str(group_id), role, auth.actor())
     return grant_document(grant), 201 if created else 200
 
 

@@ -80,8 +80,8 @@ def list_users(query: dict[str, Any]) -> Page:
           summary="Read a user: profile, status, invitation status, access with routes")
 def get_user(account_id: str) -> dict[str, Any]:
     session = db.session()
-    return account_document(session, org_accounts.get_account(session, auth.org_id(),
-                                                               account_id))
+    account = org_accounts.get_account(session, auth.org_id(), account_id)
+    return account_document(session, account)
 
 
 def _locked(account_id: str) -> Account:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Select, and_, exists, func, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, union
 from sqlalchemy.orm import Session
 
 from ..models import Account, GroupMember, Product, ProductGrant, SiteAccess
@@ -81,7 +81,7 @@ def holders_of(product_id: str) -> Select:
     return select(holders.c[0])
 
 
-def not_removed_from_site(account_id: object, site_id: object) -> object:
+def not_removed_from_site(account_id: Any, site_id: Any) -> ColumnElement[bool]:
     """SQL condition: the account was not removed from the site."""
     return ~exists().where(
         SiteAccess.account_id == account_id,

@@ -56,7 +56,8 @@ def group_ancestry(account_ids: Iterable[str]) -> Select:
     return select(ancestry.c.account_id, ancestry.c.group_id)
 
 
-def effective_access(session: Session, account_ids: Iterable[str]) -> dict[str, list[ProductAccess]]:
+def effective_access(session: Session, account_ids: Iterable[str]
+                     ) -> dict[str, list[ProductAccess]]:
     """The product access of each account, with routes, keyed by account id."""
     ids = list(dict.fromkeys(account_ids))
     result: dict[str, dict[str, ProductAccess]] = {a: {} for a in ids}
@@ -91,7 +92,7 @@ def effective_access(session: Session, account_ids: Iterable[str]) -> dict[str, 
         .order_by(ProductGrant.created_at, ProductGrant.id)
     )
     for grant, site_id in direct:
-        add(grant.account_id, grant, site_id, Route("direct", grant.role, grant.id))
+        add(str(grant.account_id), grant, site_id, Route("direct", grant.role, grant.id))
     ancestry = group_ancestry(ids).subquery("ancestry_rows")
     via_groups = session.execute(
         select(ancestry.c.account_id, ProductGrant, Product.site_id, Group.display_name)
@@ -182,7 +183,7 @@ def _upsert(session: Session, product: Product, role: str, actor: Actor, *,
                                  account_id=account_id, group_id=group_id, role=role,
                                  origin="admin")
             session.add(grant)
-            changes = {"product_id": product.id, "role": role}
+            changes: dict[str, object] = {"product_id": product.id, "role": role}
         else:
             changes = {"product_id": product.id, "role": [grant.role, role]}
             grant.role = role

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from conftest import Tenant
 from scim_server import db
@@ -9,7 +10,7 @@ from scim_server.models import ToleranceCounter
 from tests.admin.conftest import AdminClient, problem
 
 
-def test_create_a_directory_and_use_its_token(admin: AdminClient, client) -> None:  # type: ignore[no-untyped-def]
+def test_create_a_directory_and_use_its_token(admin: AdminClient, client: FlaskClient) -> None:
     created = admin.post("/directories", json={"name": "Okta", "idp": "okta"})
     assert created.status_code == 201
     directory = created.get_json()

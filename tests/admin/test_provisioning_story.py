@@ -69,8 +69,8 @@ def test_scim_pushed_user_gains_and_loses_access_through_a_synced_group(
     assert account["invitation_status"] == "invitation_not_sent"
     assert seats(admin, product["id"]) == 0
 
-    status, group = done(scim.post("/Groups", json={"schemas": [GROUP], "displayName": "Engineering",
-                                            "members": [{"value": pat}]}))
+    status, group = done(scim.post("/Groups", json={
+        "schemas": [GROUP], "displayName": "Engineering", "members": [{"value": pat}]}))
     assert status == 201, group
     group_id = group["id"]
     listed = admin.get(f"/groups/{group_id}").get_json()

@@ -90,8 +90,8 @@ def test_synced_profile_is_read_only_and_names_the_directory(
     assert admin.get(f"/users/{synced}").get_json()["display_name"] is None
 
 
-def test_admin_managed_profile_changes_with_if_match(admin: AdminClient,
-                                                    make_account: Callable[..., str]) -> None:
+def test_admin_managed_profile_changes_with_if_match(
+        admin: AdminClient, make_account: Callable[..., str]) -> None:
     ivy = make_account("ivy@acme.test")
     make_account("taken@acme.test")
     etag = admin.get(f"/users/{ivy}").headers["ETag"]

@@ -22,7 +22,8 @@ def test_search_filters(db_session: Session, tenant: Tenant,
     add_account("anne@x.test", display_name="AnnXLee", status="deactivated")
 
     def ids(**filters: object) -> set[str]:
-        stmt = org_accounts.accounts_query(tenant.org_id, AccountFilters(**filters))  # type: ignore[arg-type]
+        query = AccountFilters(**filters)  # type: ignore[arg-type]
+        stmt = org_accounts.accounts_query(tenant.org_id, query)
         return {a.id for a in db_session.scalars(stmt)}
 
     assert ids(q="ann_") == {ann.id}  # `_` is a literal, not a wildcard
