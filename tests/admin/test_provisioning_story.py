@@ -7,8 +7,10 @@ provider removes the user from that group; the licence count follows every step.
 from __future__ import annotations
 
 import gc
+from importlib.util import find_spec
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -50,6 +52,8 @@ def patch_members(scim: ScimClient, group_id: str, op: str, user_id: str) -> Any
     return body
 
 
+@pytest.mark.skipif(find_spec("scim_server.scim.groups") is None,
+                    reason="the SCIM /Groups route has not landed yet")
 def test_scim_pushed_user_gains_and_loses_access_through_a_synced_group(
         app: Flask, scim: ScimClient, admin: AdminClient, site_id: str) -> None:
     status, pushed = done(scim.post("/Users", json={
