@@ -78,7 +78,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def _migrated_app(database_url: str) -> Iterator[Flask]:
     config = Config.from_env(database_url=database_url, testing=True,
-                             public_url="http://scim.test", smtp_url=None, redis_url=None)
+                             public_url="http://scim.test", smtp_url=None, redis_url=None,
+                             rate_limit_enabled=False)  # tests/ops/ test the limits themselves
     app = create_app(config)
     with app.app_context():
         migrate.upgrade(db.engine())
@@ -117,14 +118,17 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Session]:
-    """A session outside any request, for arranging data and checking what was stored."""
-    with app.app_context():
-        session = db.new_session(app)
-        try:
-            yield session
-        finally:
-            session.rollback()
-            session.close()
+    """A session outside any request, for arranging data and checking what was stored.
+
+    It begins as a reader so it never holds SQLite's write lock while the app works; call
+    `rollback()` before reading again to see what requests committed since.
+    """
+    session = db.new_session(app, writes=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @dataclass

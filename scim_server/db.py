@@ -62,6 +62,7 @@ def init_app(app: Flask, config: Config) -> None:
     readers = sessionmaker(bind=engine, expire_on_commit=False)
     writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
     app.extensions[EXTENSION_KEY] = (engine, readers, writers)
+    app.teardown_request(_close_session)  # per request, even inside an outer app context
     app.teardown_appcontext(_close_session)
 
 

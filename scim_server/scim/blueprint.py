@@ -32,4 +32,4 @@ def _persist_token_use(response: Response) -> Response:
 
 register_error_handlers(bp)
 
-from . import discovery, users  # noqa: E402,F401  (routes register on import)
+from . import discovery, groups, search, users  # noqa: E402,F401  (routes register on import)

@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from .. import db
 from ..config import Config
 from ..models import Directory, ScimToken, utcnow
-from ..services import tenancy
+from ..services import tenancy, tolerance_log
 from ..services.actors import Actor
 from .errors import InvalidSyntax, NotFound, ScimError, Unauthorized
 from .schema_registry import SchemaRegistry
@@ -97,3 +97,10 @@ def transactional(view: F) -> F:
         return response
 
     return cast(F, wrapper)
+
+
+def record_tolerances(tolerances: Any) -> None:
+    """Count the workarounds a request needed, in its own transaction's scope."""
+    fired = list(getattr(tolerances, "fired", ()) or ())
+    if fired:
+        tolerance_log.record_fired(db.session(), directory().id, fired, g.get("request_id"))

@@ -118,9 +118,11 @@ def expand_value(registry: SchemaRegistry, resource_type: str, value: Any,
                 continue
             if not isinstance(item, dict):
                 raise InvalidValue(f"{key} must be an object of that schema's attributes")
+            # Some clients echo the extension's own `schemas` inside it: nothing to apply.
             pairs.extend((_key_target(registry, resource_type, f"{urn}:{sub_key}", tolerances,
                                       qualified=True), sub_item)
-                         for sub_key, sub_item in item.items())
+                         for sub_key, sub_item in item.items()
+                         if str(sub_key).lower() != "schemas")
             continue
         pairs.append((_key_target(registry, resource_type, key, tolerances), item))
     return pairs

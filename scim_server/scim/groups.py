@@ -1,0 +1,219 @@
+"""/Groups endpoints (RFC 7644 §3.3-§3.6), with membership costs bounded by the change."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from flask import Response, current_app, request
+from sqlalchemy import func, select
+
+from .. import db
+from ..models import Group
+from ..services import directory_groups
+from ..services.directory_groups import MemberEdit
+from . import context, patch
+from .blueprint import bp
+from .errors import PreconditionFailed, scim_response
+from .filters import compile_group_filter
+from .group_mapping import (RESOURCE_TYPE, group_data, members_of, stream_members_json,
+                            to_resource)
+from .listing import ListQuery, list_response, parse_list_query, search_params
+from .projection import Projection, apply_projection, parse_projection
+from .schema_registry import CORE_GROUP
+from .serializers import load_resource
+from .sorting import group_sort_key, order_by_clause
+from .tolerances import tolerances_for
+from .urls import base_url, resource_url
+from .user_mapping import etag, parse_etag
+
+
+def _projection() -> Projection:
+    return parse_projection(context.registry(), RESOURCE_TYPE, request.args.get("attributes"),
+                            request.args.get("excludedAttributes"))
+
+
+def _full_members_wanted(projection: Projection) -> bool:
+    """True when members appear whole (so they can be streamed rather than built)."""
+    if not projection.wants(CORE_GROUP, "members"):
+        return False
+    return not any(p.attribute.name == "members" and p.sub is not None
+                   for p in (*projection.attributes, *projection.excluded))
+
+
+def _render(groups: list[Group], projection: Projection) -> list[dict[str, Any]]:
+    members = None
+    if projection.wants(CORE_GROUP, "members"):
+        members = members_of(db.session(), [g.id for g in groups])
+    registry = context.registry()
+    return [apply_projection(registry, RESOURCE_TYPE,
+                             to_resource(g, members[g.id] if members is not None else None),
+                             projection) for g in groups]
+
+
+def _group_response(group: Group, status: int = 200) -> Response:
+    projection = _projection()
+    headers = {"ETag": etag(group.version)}
+    if status == 201:
+        headers["Location"] = resource_url("Groups", group.id)
+    if not _full_members_wanted(projection):
+        return scim_response(_render([group], projection)[0], status, headers)
+    head = apply_projection(context.registry(), RESOURCE_TYPE, to_resource(group, None),
+                            projection)
+    return _streamed(head, group.id, status, headers)
+
+
+def _streamed(head: dict[str, Any], group_id: str, status: int, headers: dict[str, str]
+              ) -> Response:
+    """Write the resource, then its members batch by batch (bounded memory at 300k)."""
+    opening = json.dumps(head, ensure_ascii=False)[:-1]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    base = base_url()
+
+    def generate() -> Iterator[str]:
+        # Its own read-only session: the request's transaction has ended by the time the
+        # body is written, and a writer session would hold SQLite's lock while streaming.
+        session = db.new_session(app, writes=False)
+        try:
+            yield opening + ', "members": '
+            yield from stream_members_json(session, group_id, base)
+            yield "}"
+        finally:
+            session.close()
+
+    response = current_app.response_class(generate(), status=status,
+                                          mimetype="application/scim+json")
+    response.headers.update(headers)
+    return response
+
+
+def _expected_version(group: Group) -> int | None:
+    wanted = parse_etag(request.headers.get("If-Match"))
+    if wanted is None or wanted is True:
+        return None
+    if wanted != group.version:
+        raise PreconditionFailed(
+            f"If-Match {request.headers.get('If-Match')} does not match the current version "
+            f"{etag(group.version)}")
+    return group.version
+
+
+def _load_body(body: dict[str, Any]) -> Any:
+    lenient = tolerances_for(context.directory().idp).lenient_booleans
+    return load_resource(context.registry(), RESOURCE_TYPE, body, lenient_booleans=lenient)
+
+
+@bp.post("/Groups")
+@context.transactional
+def create_group() -> Response:
+    parsed = _load_body(context.json_body())
+    group = directory_groups.create_group(db.session(), context.directory(), group_data(parsed),
+                                          context.actor())
+    return _group_response(group, 201)
+
+
+@bp.get("/Groups/<group_id>")
+def get_group(group_id: str) -> Response:
+    group = directory_groups.get_group(db.session(), context.directory().id, group_id)
+    if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+        return scim_response(None, 304, {"ETag": etag(group.version)})
+    return _group_response(group)
+
+
+@bp.put("/Groups/<group_id>")
+@context.transactional
+def replace_group(group_id: str) -> Response:
+    session = db.session()
+    group = directory_groups.get_group(session, context.directory().id, group_id)
+    expected = _expected_version(group)
+    parsed = _load_body(context.json_body())
+    group = directory_groups.replace_group(session, context.directory(), group,
+                                           group_data(parsed), context.actor(),
+                                           expected_version=expected)
+    return _group_response(group)
+
+
+@bp.patch("/Groups/<group_id>")
+@context.transactional
+def patch_group(group_id: str) -> Response:
+    session = db.session()
+    directory = context.directory()
+    group = directory_groups.get_group(session, directory.id, group_id)
+    expected = _expected_version(group)
+    tolerances = tolerances_for(directory.idp)
+    document = dict(group.attributes or {})
+    document["displayName"] = group.display_name
+    outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, document,
+                                context.json_body(), tolerances, resource_id=group.id)
+    context.record_tolerances(tolerances)
+    parsed = load_resource(context.registry(), RESOURCE_TYPE,
+                           {"schemas": [CORE_GROUP], **outcome.document},
+                           lenient_booleans=tolerances.lenient_booleans)
+    changes = outcome.member_changes
+    edit = MemberEdit()
+    if changes is not None:
+        edit = MemberEdit(add=[m["value"] for m in changes.add if m.get("value")],
+                          remove=list(changes.remove),
+                          replace_all=None if changes.replace_all is None else
+                          [m["value"] for m in changes.replace_all if m.get("value")])
+    group = directory_groups.update_group(session, directory, group,
+                                          group_data(parsed, members_given=False), edit,
+                                          context.actor(), expected_version=expected,
+                                          attributes_changed=outcome.changed)
+    if request.args.get("attributes") or request.args.get("excludedAttributes"):
+        return _group_response(group)
+    # RFC 7644 §3.5.2: 204 is allowed when no attributes were asked for; it spares
+    # rendering a large group after a one-member change.
+    return scim_response(None, 204, {"ETag": etag(group.version)})
+
+
+@bp.delete("/Groups/<group_id>")
+@context.transactional
+def delete_group(group_id: str) -> Response:
+    session = db.session()
+    group = directory_groups.get_group(session, context.directory().id, group_id)
+    directory_groups.delete_group(session, context.directory(), group, context.actor(),
+                                  expected_version=_expected_version(group))
+    return scim_response(None, 204)
+
+
+def query_groups(query: ListQuery, start_index: int, count: int
+                 ) -> tuple[int, list[dict[str, Any]]]:
+    """Total matches and one page: a count, a page query and one members query if shown."""
+    registry = context.registry()
+    session = db.session()
+    directory_id = context.directory().id
+    conditions = [Group.directory_id == directory_id]
+    if query.filter:
+        conditions.append(compile_group_filter(registry, query.filter, directory_id=directory_id))
+    total = session.scalar(select(func.count()).select_from(Group).where(*conditions))
+    groups: list[Group] = []
+    if count > 0:
+        order = []
+        if query.sort_by:
+            order.append(order_by_clause(group_sort_key(registry, query.sort_by),
+                                         query.descending))
+        order += [Group.created_at, Group.id]
+        groups = list(session.scalars(select(Group).where(*conditions).order_by(*order)
+                                      .offset(start_index - 1).limit(count)))
+    return total or 0, _render(groups, query.projection)
+
+
+def list_groups(query: ListQuery) -> Response:
+    total, resources = query_groups(query, query.start_index, query.count)
+    return scim_response(list_response(resources, total, query.start_index))
+
+
+def list_query(params: Any) -> ListQuery:
+    cfg = context.config()
+    return parse_list_query(context.registry(), RESOURCE_TYPE, params,
+                            default_count=cfg.default_page_size, max_count=cfg.max_page_size)
+
+
+@bp.get("/Groups")
+def list_groups_endpoint() -> Response:
+    return list_groups(list_query(request.args))
+
+
+@bp.post("/Groups/.search")
+def search_groups() -> Response:
+    return list_groups(list_query(search_params(context.json_body())))

@@ -1,0 +1,91 @@
+"""List and search parameters (RFC 7644 §3.4.2, §3.4.3), from a query string or a body."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import InvalidSyntax, InvalidValue
+from .projection import Projection, parse_projection
+from .schema_registry import SchemaRegistry
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A validated list request."""
+
+    filter: str | None
+    sort_by: str | None
+    descending: bool
+    start_index: int
+    count: int
+    projection: Projection
+
+
+def _integer(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidValue(f"{name} must be an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit() and len(text) <= 12:
+            return int(text)
+    raise InvalidValue(f"{name} must be an integer, got {value!r}")
+
+
+def parse_list_query(registry: SchemaRegistry, resource_type: str, params: Mapping[str, Any],
+                     *, default_count: int, max_count: int) -> ListQuery:
+    """Read the parameters; out-of-range paging values are clamped as the RFC says."""
+    start = _integer(params.get("startIndex"), "startIndex")
+    count = _integer(params.get("count"), "count")
+    # RFC 7644 §3.4.2.4: startIndex < 1 is taken as 1; a negative count as 0.
+    start = 1 if start is None or start < 1 else start
+    count = default_count if count is None else max(0, min(count, max_count))
+    order = params.get("sortOrder")
+    if order is not None and (not isinstance(order, str)
+                              or order.lower() not in ("ascending", "descending")):
+        raise InvalidValue("sortOrder must be 'ascending' or 'descending'")
+    filter_text = params.get("filter")
+    if filter_text is not None and not isinstance(filter_text, str):
+        raise InvalidValue("filter must be a string")
+    sort_by = params.get("sortBy")
+    if sort_by is not None and not isinstance(sort_by, str):
+        raise InvalidValue("sortBy must be a string")
+    projection = parse_projection(registry, resource_type, params.get("attributes"),
+                                  params.get("excludedAttributes"))
+    if projection.attributes and projection.excluded:
+        raise InvalidValue("attributes and excludedAttributes cannot be used together")
+    return ListQuery(filter_text or None, sort_by or None,
+                     bool(order and order.lower() == "descending"), start, count, projection)
+
+
+def search_params(body: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a POST `.search` body (RFC 7644 §3.4.3)."""
+    schemas = body.get("schemas")
+    if not isinstance(schemas, list) or SEARCH_REQUEST not in schemas:
+        raise InvalidSyntax(f"a search request must list the schema {SEARCH_REQUEST}")
+    known = {"schemas", "attributes", "excludedAttributes", "filter", "sortBy", "sortOrder",
+             "startIndex", "count"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise InvalidSyntax(f"unknown search parameters: {', '.join(unknown)}")
+    for name in ("attributes", "excludedAttributes"):
+        if name in body and not isinstance(body[name], list):
+            raise InvalidValue(f"{name} must be a list of attribute names")
+    return {key: value for key, value in body.items() if key != "schemas"}
+
+
+def list_response(resources: list[dict[str, Any]], total: int, start_index: int
+                  ) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": len(resources),
+        "startIndex": start_index,
+        "Resources": resources,
+    }

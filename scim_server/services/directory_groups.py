@@ -1,0 +1,240 @@
+"""Groups a directory provisions, with memberships that cost O(k) to change.
+
+A group of 300,000 members is never loaded to add or remove one: membership edits touch
+only the rows named (RFC 7644 §3.5.2 with a large-group budget), and the member count
+is kept on the group row so reads need not count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Directory, DirectoryUser, Group, GroupMember, utcnow
+from . import audit
+from .actors import Actor
+from .directory_users import norm
+from .errors import Conflict, InvalidInput, NotFound, VersionMismatch
+
+CHUNK = 500
+
+
+@dataclass
+class GroupData:
+    """What a directory asserts about a group, already validated by the caller."""
+
+    display_name: str
+    attributes: dict[str, Any]
+    external_id: str | None = None
+    members: list[str] | None = None  # None: leave members as they are
+
+
+@dataclass
+class MemberEdit:
+    """Membership changes of one request, in member ids."""
+
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    replace_all: list[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.add and not self.remove and self.replace_all is None
+
+
+def get_group(session: Session, directory_id: str, group_id: str) -> Group:
+    """The directory's group by id; another directory's id is 'not found'."""
+    group = session.get(Group, group_id)
+    if group is None or group.directory_id != directory_id:
+        raise NotFound(f"no group {group_id}")
+    return group
+
+
+def create_group(session: Session, directory: Directory, data: GroupData, actor: Actor) -> Group:
+    """Provision a synced group; its SCIM id is its admin id."""
+    _ensure_name_free(session, directory, data.display_name, except_id=None)
+    now = utcnow()
+    group = Group(org_id=directory.org_id, directory_id=directory.id, source="synced",
+                  version=1, member_count=0, created_at=now, updated_at=now)
+    _apply(group, data)
+    session.add(group)
+    session.flush()
+    added = _add_members(session, directory, group, data.members or [])
+    group.member_count = added
+    session.flush()
+    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.created",
+                 target_type="group", target_id=group.id,
+                 changes={"displayName": data.display_name, "members_added": added})
+    return group
+
+
+def replace_group(session: Session, directory: Directory, group: Group, data: GroupData,
+                  actor: Actor, *, expected_version: int | None = None) -> Group:
+    """Replace name, attributes and (when given) the whole member list (RFC 7644 §3.5.1)."""
+    _check_version(group, expected_version)
+    _ensure_name_free(session, directory, data.display_name, except_id=group.id)
+    changed = (group.display_name != data.display_name or group.external_id != data.external_id
+               or group.attributes != data.attributes)
+    _apply(group, data)
+    edit = MemberEdit(replace_all=data.members) if data.members is not None else MemberEdit()
+    added, removed = apply_member_edit(session, directory, group, edit)
+    if changed or added or removed:
+        _touch(group)
+        audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.updated",
+                     target_type="group", target_id=group.id,
+                     changes={"displayName": data.display_name, "members_added": added,
+                              "members_removed": removed})
+    session.flush()
+    return group
+
+
+def update_group(session: Session, directory: Directory, group: Group, data: GroupData,
+                 edit: MemberEdit, actor: Actor, *, expected_version: int | None = None,
+                 attributes_changed: bool = True) -> Group:
+    """Apply a PATCH: new attributes (if changed) and membership edits of k rows."""
+    _check_version(group, expected_version)
+    if attributes_changed:
+        _ensure_name_free(session, directory, data.display_name, except_id=group.id)
+        _apply(group, data)
+    added, removed = apply_member_edit(session, directory, group, edit)
+    if attributes_changed or added or removed:
+        _touch(group)
+        audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.updated",
+                     target_type="group", target_id=group.id,
+                     changes={"displayName": group.display_name, "members_added": added,
+                              "members_removed": removed})
+    session.flush()
+    return group
+
+
+def delete_group(session: Session, directory: Directory, group: Group, actor: Actor, *,
+                 expected_version: int | None = None) -> None:
+    """Delete the group, its memberships, and its place in parent groups."""
+    _check_version(group, expected_version)
+    parents = list(session.scalars(select(GroupMember.group_id).where(
+        GroupMember.member_id == group.id)))
+    session.execute(delete(GroupMember).where(GroupMember.member_id == group.id))
+    if parents:
+        session.execute(update(Group).where(Group.id.in_(parents))
+                        .values(member_count=Group.member_count - 1, version=Group.version + 1,
+                                updated_at=utcnow()))
+    session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
+    session.delete(group)
+    session.flush()
+    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.deleted",
+                 target_type="group", target_id=group.id,
+                 changes={"displayName": group.display_name})
+
+
+def apply_member_edit(session: Session, directory: Directory, group: Group,
+                      edit: MemberEdit) -> tuple[int, int]:
+    """Apply adds, removes or a wholesale replacement; returns (added, removed)."""
+    added = removed = 0
+    if edit.replace_all is not None:
+        removed = session.execute(
+            delete(GroupMember).where(GroupMember.group_id == group.id)).rowcount or 0
+        group.member_count = 0
+        added = _add_members(session, directory, group, edit.replace_all)
+        group.member_count = added
+        return added, removed
+    if edit.remove:
+        for chunk in _chunks(_unique(edit.remove)):
+            removed += session.execute(delete(GroupMember).where(
+                GroupMember.group_id == group.id, GroupMember.member_id.in_(chunk))).rowcount or 0
+    if edit.add:
+        added = _add_members(session, directory, group, edit.add)
+    group.member_count = (group.member_count or 0) + added - removed
+    return added, removed
+
+
+def _add_members(session: Session, directory: Directory, group: Group,
+                 member_ids: Sequence[str]) -> int:
+    """Insert the members not already there; unknown ids fail the request, nothing added."""
+    wanted = _unique(member_ids)
+    if not wanted:
+        return 0
+    kinds = _member_kinds(session, directory.id, wanted)
+    unknown = [m for m in wanted if m not in kinds]
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise InvalidInput(f"no user or group with id {shown} in this directory")
+    nested = [m for m in wanted if kinds[m] == "Group"]
+    if nested:
+        _refuse_cycles(session, group.id, nested)
+    existing: set[str] = set()
+    for chunk in _chunks(wanted):
+        existing.update(session.scalars(select(GroupMember.member_id).where(
+            GroupMember.group_id == group.id, GroupMember.member_id.in_(chunk))))
+    now = utcnow()
+    rows = [{"group_id": group.id, "member_id": m, "member_type": kinds[m], "created_at": now}
+            for m in wanted if m not in existing]
+    if rows:
+        session.execute(GroupMember.__table__.insert(), rows)
+    return len(rows)
+
+
+def _member_kinds(session: Session, directory_id: str, ids: list[str]) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        kinds.update((i, "User") for i in session.scalars(select(DirectoryUser.id).where(
+            DirectoryUser.directory_id == directory_id, DirectoryUser.id.in_(chunk))))
+        kinds.update((i, "Group") for i in session.scalars(select(Group.id).where(
+            Group.directory_id == directory_id, Group.id.in_(chunk))))
+    return kinds
+
+
+def _refuse_cycles(session: Session, group_id: str, nested: list[str]) -> None:
+    """A group may not contain itself, directly or through its nested groups."""
+    if group_id in nested:
+        raise InvalidInput("a group cannot be a member of itself")
+    down = (select(literal(group_id).label("gid"), literal(0).label("depth"))
+            .cte("ancestors", recursive=True))
+    up = select(GroupMember.group_id, down.c.depth + 1).where(
+        GroupMember.member_id == down.c.gid, down.c.depth < 64)
+    ancestors = set(session.scalars(select(down.union(up).c.gid)))
+    loops = sorted(ancestors.intersection(nested))
+    if loops:
+        raise InvalidInput(f"adding group {loops[0]} would make a membership cycle")
+
+
+def _ensure_name_free(session: Session, directory: Directory, name: str,
+                      except_id: str | None) -> None:
+    """displayName is unique per directory, case-insensitively."""
+    existing = session.scalars(select(Group.id).where(
+        Group.directory_id == directory.id, Group.display_name_norm == norm(name))).first()
+    if existing is not None and existing != except_id:
+        raise Conflict(f"a group named {name!r} already exists in this directory")
+
+
+def _apply(group: Group, data: GroupData) -> None:
+    group.display_name = data.display_name
+    group.display_name_norm = norm(data.display_name) or ""
+    group.external_id = data.external_id
+    group.attributes = data.attributes
+
+
+def _touch(group: Group) -> None:
+    group.version = (group.version or 0) + 1
+    group.updated_at = utcnow()
+
+
+def _check_version(group: Group, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != group.version:
+        raise VersionMismatch(
+            f"the group changed since version {expected_version}; it is now at {group.version}")
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _chunks(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def count_members(session: Session, group_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(GroupMember)
+                          .where(GroupMember.group_id == group_id)) or 0

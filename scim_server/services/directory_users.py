@@ -1,0 +1,231 @@
+"""Users a directory provisions: each one is an account of the organization.
+
+A SCIM user *is* an account (shared/DESIGN.md): its id is the account id, its email links
+it to an existing account unless another directory manages that one, and it never brings
+product access or an invitation email with it. The SCIM layer hands over plain data
+(`UserData`); this module keeps the account, the resource row and its value rows in step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, GroupMember, utcnow
+from . import audit, passwords
+from .actors import Actor
+from .errors import Conflict, NotFound, VersionMismatch
+
+#: Multi-valued attributes mirrored into `directory_user_values` so filters can correlate.
+VALUE_ATTRIBUTES = ("emails", "phoneNumbers", "ims", "photos", "addresses", "entitlements",
+                    "roles", "x509Certificates")
+NORM_LENGTH = 400
+
+
+@dataclass
+class UserData:
+    """What a directory asserts about a user, already validated by the caller."""
+
+    user_name: str
+    attributes: dict[str, Any]
+    external_id: str | None = None
+    display_name: str | None = None
+    active: bool = True
+    password: str | None = None
+    email: str | None = None
+    values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def norm(value: str | None) -> str | None:
+    """The case-insensitive form used for lookups (RFC 7643 §2.2 caseExact=false)."""
+    return value.lower()[:NORM_LENGTH] if value is not None else None
+
+
+def get_user(session: Session, directory_id: str, user_id: str) -> DirectoryUser:
+    """The directory's user by id; another directory's id is 'not found', not 'forbidden'."""
+    user = session.get(DirectoryUser, user_id)
+    if user is None or user.directory_id != directory_id:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def create_user(session: Session, directory: Directory, data: UserData, actor: Actor) -> DirectoryUser:
+    """Provision a user: link the account with the same email, or create a synced one."""
+    _ensure_user_name_free(session, directory.id, data.user_name, except_id=None)
+    account = _account_for_email(session, directory, data.email)
+    linked = account is not None
+    if account is None:
+        account = Account(org_id=directory.org_id, source="synced", status="active")
+        session.add(account)
+    account.directory_id = directory.id
+    _apply_to_account(account, data)
+    session.flush()
+    now = utcnow()
+    user = DirectoryUser(id=account.id, directory_id=directory.id, version=1,
+                         created_at=now, updated_at=now)
+    _apply_to_user(user, data)
+    session.add(user)
+    session.flush()
+    _replace_values(session, user, data.values)
+    audit.record(session, org_id=directory.org_id, actor=actor,
+                 action="scim.user.linked" if linked else "scim.user.created",
+                 target_type="account", target_id=account.id,
+                 changes={"userName": data.user_name, "active": data.active,
+                          "directory_id": directory.id})
+    return user
+
+
+def replace_user(session: Session, directory: Directory, user: DirectoryUser, data: UserData,
+                 actor: Actor, *, expected_version: int | None = None) -> DirectoryUser:
+    """Replace every writable attribute (RFC 7644 §3.5.1), keeping id and creation time."""
+    _check_version(user, expected_version)
+    _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
+    account = session.get(Account, user.id)
+    assert account is not None, "a directory user always has its account"
+    if data.email and norm(data.email) != account.email_norm:
+        other = _account_for_email(session, directory, data.email, exclude_id=account.id)
+        if other is not None:
+            raise Conflict(f"the email {data.email} already belongs to another account "
+                           "of this organization")
+    before = {"userName": user.user_name, "active": user.active}
+    _apply_to_account(account, data)
+    unchanged = (user.user_name == data.user_name and user.external_id == data.external_id
+                 and user.display_name == data.display_name and user.active == data.active
+                 and user.attributes == data.attributes and data.password is None)
+    if unchanged:
+        return user
+    _apply_to_user(user, data)
+    user.version += 1
+    user.updated_at = utcnow()
+    session.flush()
+    _replace_values(session, user, data.values)
+    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
+                 target_type="account", target_id=user.id,
+                 changes={"before": before, "after": {"userName": data.user_name,
+                                                      "active": data.active}})
+    return user
+
+
+def delete_user(session: Session, directory: Directory, user: DirectoryUser, actor: Actor,
+                *, expected_version: int | None = None) -> None:
+    """Remove the SCIM resource; the account is unlinked and deactivated, never erased."""
+    _check_version(user, expected_version)
+    account = session.get(Account, user.id)
+    session.execute(delete(GroupMember).where(GroupMember.member_id == user.id))
+    session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
+    session.delete(user)
+    if account is not None:
+        account.directory_id = None
+        if account.status == "active":
+            account.status = "deactivated"
+            account.deactivated_at = utcnow()
+    session.flush()
+    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.deleted",
+                 target_type="account", target_id=user.id,
+                 changes={"userName": user.user_name, "account": "unlinked and deactivated"})
+
+
+def find_user_ids_by_user_name(session: Session, directory_id: str,
+                               user_names: Iterable[str]) -> dict[str, str]:
+    """userName (lower-cased) → id, for the given names, in one query."""
+    wanted = {norm(n) for n in user_names if n}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(DirectoryUser.user_name_norm, DirectoryUser.id).where(
+            DirectoryUser.directory_id == directory_id,
+            DirectoryUser.user_name_norm.in_(wanted))
+    )
+    return {name: uid for name, uid in rows}
+
+
+def _check_version(user: DirectoryUser, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != user.version:
+        raise VersionMismatch(
+            f"the user changed since version {expected_version}; it is now at {user.version}")
+
+
+def _ensure_user_name_free(session: Session, directory_id: str, user_name: str,
+                           except_id: str | None) -> None:
+    """userName is unique per directory, case-insensitively (RFC 7643 §4.1.1)."""
+    query = select(DirectoryUser.id).where(DirectoryUser.directory_id == directory_id,
+                                           DirectoryUser.user_name_norm == norm(user_name))
+    existing = session.scalars(query).first()
+    if existing is not None and existing != except_id:
+        raise Conflict(f"userName {user_name!r} is already taken in this directory")
+
+
+def _account_for_email(session: Session, directory: Directory, email: str | None,
+                       exclude_id: str | None = None) -> Account | None:
+    """The org's account with this email, if it may be linked to `directory`."""
+    if not email:
+        return None
+    account = session.scalars(
+        select(Account).where(Account.org_id == directory.org_id,
+                              Account.email_norm == norm(email))
+    ).first()
+    if account is None or account.id == exclude_id:
+        return None
+    if account.directory_id is not None and account.directory_id != directory.id:
+        other = session.get(Directory, account.directory_id)
+        name = f"{other.name!r} ({other.id})" if other else account.directory_id
+        raise Conflict(f"the email {email} belongs to an account managed by directory {name}")
+    if account.directory_id == directory.id and session.get(DirectoryUser, account.id):
+        raise Conflict(f"the email {email} already belongs to another user of this directory")
+    if account.status == "pending_deletion" or account.erased_at is not None:
+        raise Conflict(f"the account with email {email} is being deleted; cancel the deletion "
+                       "or wait until it is erased")
+    return account
+
+
+def _apply_to_account(account: Account, data: UserData) -> None:
+    if data.email:
+        account.email = data.email
+        account.email_norm = norm(data.email)
+        account.email_verified = True  # asserted by the directory (shared/DESIGN.md)
+    account.display_name = data.display_name or account.display_name or data.user_name
+    now = utcnow()
+    if data.active and account.status == "deactivated":
+        account.status = "active"
+        account.deactivated_at = None
+    elif not data.active and account.status == "active":
+        account.status = "deactivated"
+        account.deactivated_at = now
+
+
+def _apply_to_user(user: DirectoryUser, data: UserData) -> None:
+    user.user_name = data.user_name
+    user.user_name_norm = norm(data.user_name) or ""
+    user.external_id = data.external_id
+    user.display_name = data.display_name
+    user.display_name_norm = norm(data.display_name)
+    user.active = data.active
+    user.attributes = data.attributes
+    if data.password is not None:
+        user.password_hash = passwords.hash_password(data.password)
+
+
+def _replace_values(session: Session, user: DirectoryUser,
+                    values: dict[str, list[dict[str, Any]]]) -> None:
+    """Rewrite the user's value rows: one per element of each multi-valued attribute."""
+    session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
+    rows = []
+    for attribute in VALUE_ATTRIBUTES:
+        for position, element in enumerate(values.get(attribute, ())):
+            value = element.get("value")
+            text = value if isinstance(value, str) else (None if value is None else str(value))
+            rows.append({
+                "user_id": user.id, "directory_id": user.directory_id, "attribute": attribute,
+                "position": position, "value": text, "value_norm": norm(text),
+                "type": element.get("type"), "primary": bool(element.get("primary", False)),
+                "display": element.get("display"), "data": element,
+            })
+    if rows:
+        session.execute(DirectoryUserValue.__table__.insert(), rows)
+
+
+def count_users(session: Session, directory_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(DirectoryUser)
+                          .where(DirectoryUser.directory_id == directory_id)) or 0
