@@ -1,0 +1,82 @@
+"""The outbox queue: rendering, stable Message-IDs, one message per cause, no commits."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conftest import Tenant
+from scim_server.models import OutboxMessage
+from scim_server.services import outbox
+
+INVITE = {"org_name": "Acme", "accept_url": "http://scim.test/invitations/accept?token=T0K",
+          "expires_at": "2030-01-01"}
+
+SAMPLES: dict[str, dict[str, object]] = {
+    "invitation": INVITE,
+    "access_granted": {"org_name": "Acme", "product_name": "Jira"},
+    "access_denied": {"org_name": "Acme", "product_name": "Jira", "message": "Not now"},
+    "deactivation_notice": {"org_name": "Acme"},
+    "access_request_filed": {"org_name": "Acme", "requester_email": "a@x.test",
+                             "product_name": "Jira", "reason": "I <need> it"},
+    "access_request_approved": {"org_name": "Acme", "product_name": "Jira"},
+    "access_request_denied": {"org_name": "Acme", "product_name": "Jira", "message": "No"},
+    "token_expiry_warning": {"org_name": "Acme", "credential_label": "SCIM token",
+                             "expires_at": "2030-01-01"},
+}
+
+
+def test_every_template_renders_subject_text_and_html() -> None:
+    assert set(SAMPLES) == set(outbox.TEMPLATES)
+    for name, context in SAMPLES.items():
+        subject, text, html = outbox.render(name, dict(context))
+        assert subject and "\n" not in subject, name
+        assert "Acme" in text and "Acme" in html, name
+        assert html.lstrip().startswith("<!doctype html>"), name
+
+
+def test_html_is_escaped_and_text_is_not() -> None:
+    context = {"org_name": "Acme", "product_name": "Jira", "message": "<b>Sorry</b> & bye"}
+    _subject, text, html = outbox.render("access_denied", context)
+    assert "<b>Sorry</b> & bye" in text
+    assert "&lt;b&gt;Sorry&lt;/b&gt; &amp; bye" in html and "<b>Sorry</b>" not in html
+    _s, _t, filed = outbox.render("access_request_filed", SAMPLES["access_request_filed"])
+    assert "I &lt;need&gt; it" in filed
+
+
+def test_unknown_template_and_missing_context_raise_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown email template"):
+        outbox.render("nope", {})
+    with pytest.raises(ValueError, match="accept_url"):
+        outbox.render("invitation", {"org_name": "Acme", "expires_at": "x"})
+
+
+def test_message_id_is_stable_and_distinct_per_cause() -> None:
+    first = outbox.message_id_for("invitation:1")
+    assert first == outbox.message_id_for("invitation:1")
+    assert first != outbox.message_id_for("invitation:2")
+    assert first.startswith("<") and first.endswith("@scim-server>") and len(first) == 32 + 14
+
+
+def test_enqueue_queues_once_per_cause_without_committing(db_session: Session,
+                                                          tenant: Tenant) -> None:
+    message = outbox.enqueue(db_session, org_id=tenant.org_id, to="ann@example.test",
+                             template="invitation", context=dict(INVITE, message="Welcome!"),
+                             cause="invitation:abc")
+    again = outbox.enqueue(db_session, org_id=tenant.org_id, to="ann@example.test",
+                           template="invitation", context=INVITE, cause="invitation:abc")
+    assert again.id == message.id
+    assert message.status == "queued" and message.attempts == 0
+    assert message.message_id == outbox.message_id_for("invitation:abc")
+    assert "Welcome!" in message.body_text and INVITE["accept_url"] in message.body_text
+    assert message.subject == "You're invited to join Acme"
+    count = select(func.count()).select_from(OutboxMessage)
+    assert db_session.scalar(count) == 1
+    db_session.rollback()  # the caller's transaction decides; nothing was committed
+    assert db_session.scalar(count) == 0
+
+
+def test_enqueue_rejects_unknown_template(db_session: Session, tenant: Tenant) -> None:
+    with pytest.raises(ValueError):
+        outbox.enqueue(db_session, org_id=tenant.org_id, to="a@x.test", template="spam",
+                       context={}, cause="x")
