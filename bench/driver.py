@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -40,7 +41,9 @@ class Driver:
                        check=True, timeout=budget * 2 + 120, cwd=root)
         results: list[dict[str, Any]] = json.loads(result_path.read_text())
         plan_path.unlink()
+        load = round(os.getloadavg()[0], 2)
         for result in results:
+            result["load_1m"] = load
             if self.monitor is not None:
                 peak = self.monitor.peak_between(result["started"], result["ended"])
                 result["peak_worker_mb"] = round(peak / 1024, 1) if peak else None

@@ -52,6 +52,21 @@ def postgres_version() -> str | None:
     return f"PostgreSQL {done.stdout.strip()}" if done.returncode == 0 else None
 
 
+def _write(meta: dict[str, Any], runs: list[dict[str, Any]], started: float, out_dir: Path,
+           docs: Path | None) -> list[dict[str, Any]]:
+    meta["duration_s"] = round(time.time() - started, 1)
+    reference = next((r for r in runs if r["target"] == "scim2-server"), None)
+    hello = next((r for r in runs if r["target"] == "flask-hello"), None)
+    ordered = sorted(runs, key=lambda r: r["target"] != "scim-server")
+    evaluated = [t for r in ordered if r["target"] == "scim-server"
+                 for t in evaluate(r, reference, hello)]
+    data = {"meta": meta, "runs": ordered, "targets": evaluated}
+    if docs is not None and ANALYSIS.exists():
+        data["analysis"] = ANALYSIS.read_text()
+    report.write(data, out_dir, docs)
+    return evaluated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     size = parser.add_mutually_exclusive_group()
@@ -82,25 +97,21 @@ def main(argv: list[str] | None = None) -> int:
         "machine": report.machine(),
         "postgresql": postgres_version() if "postgresql" in backends else None,
     }
-    runs = []
-    for backend in backends:
-        print(f"== scim-server on {backend} ({profile.name})", flush=True)
-        runs.append(suite_scim.run(backend, profile, args.workers, out_dir))
-    if not args.no_reference:
-        print("== Flask hello ceiling", flush=True)
-        runs.append(run_hello(profile, args.workers, out_dir))
-        print("== scim2-server (reference)", flush=True)
-        runs.append(suite_reference.run(profile, out_dir))
-    meta["duration_s"] = round(time.time() - started, 1)
-    reference = next((r for r in runs if r["target"] == "scim2-server"), None)
-    hello = next((r for r in runs if r["target"] == "flask-hello"), None)
-    evaluated = [t for r in runs if r["target"] == "scim-server"
-                 for t in evaluate(r, reference, hello)]
-    data = {"meta": meta, "runs": runs, "targets": evaluated}
-    if args.docs is not None and ANALYSIS.exists():
-        data["analysis"] = ANALYSIS.read_text()
-    path = report.write(data, out_dir, args.docs)
-    print(f"report: {path}")
+    runs: list[dict[str, Any]] = []
+    stages = [] if args.no_reference else [
+        ("Flask hello ceiling", lambda: run_hello(profile, args.workers, out_dir)),
+        ("scim2-server (reference)", lambda: suite_reference.run(profile, out_dir))]
+    stages += [(f"scim-server on {b} ({profile.name})",
+                lambda b=b: suite_scim.run(b, profile, args.workers, out_dir)) for b in backends]
+    meta["stages_planned"] = [title for title, _ in stages]
+    meta["stages_done"] = []
+    for title, stage in stages:
+        print(f"== {title}", flush=True)
+        runs.append(stage())
+        meta["stages_done"].append(title)
+        # Rewritten after every stage, so an interrupted run still leaves what it measured.
+        evaluated = _write(meta, runs, started, out_dir, args.docs)
+    print(f"report: {out_dir / 'report.md'}")
     for target in evaluated:
         print(f"  [{target['status']:>12}] {target['backend']:10} {target['target']}: "
               f"{target['measured']}")

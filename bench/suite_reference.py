@@ -19,7 +19,7 @@ from .client import Connection
 from .driver import Driver, capabilities
 from .procmem import MemoryMonitor
 from .profiles import Profile
-from .suite_scim import run_membership
+from .suite_scim import REQUEST_BUDGET_MS, run_membership
 
 TARGET = "scim2-server"
 SEED_BATCH = 10_000
@@ -102,22 +102,32 @@ def _per_scale(driver: Driver, profile: Profile, caps: dict[str, Any], scale: in
 def _groups(record: dict[str, Any], profile: Profile, driver: Driver, conn: Connection,
             ids: list[str], results: list[dict[str, Any]], labels: dict[str, Any],
             echo: Callable[[str], None]) -> None:
-    """Groups of each size it can hold; members come from the first seeded users."""
-    largest = max(profile.reference_group_sizes, default=0)
-    needed = largest + profile.member_pool
-    if len(ids) < needed:
-        started = time.monotonic()
-        _seed(conn, ids, needed, started + profile.reference_seed_seconds)
-        record["seeding"].append({"users": len(ids),
-                                  "seconds": round(time.monotonic() - started, 1)})
-    fitting = [s for s in profile.reference_group_sizes if s + profile.member_pool <= len(ids)]
-    largest = max(fitting, default=0)
-    pool = ids[largest:largest + profile.member_pool]
+    """Groups of each size it can hold; members are the first seeded users, and the pool
+    of users added and removed comes right after them."""
+    last: tuple[int, float] | None = None  # (size, p50 ms of adding one member)
     for size in profile.reference_group_sizes:
-        if size > largest:
+        if last is not None:
+            projected = last[1] * size / last[0]
+            if projected > REQUEST_BUDGET_MS:
+                record["notes"].append(
+                    f"scim2-server: no group of {size:,} members: one-member PATCH is "
+                    f"projected at {projected / 1000:,.0f} s from {last[1]:,.0f} ms at "
+                    f"{last[0]:,} (linear), beyond the {REQUEST_BUDGET_MS / 1000:.0f} s "
+                    "request budget (gunicorn kills a worker at 90 s)")
+                echo(f"[{TARGET}] {record['notes'][-1]}")
+                break
+        needed = size + profile.member_pool
+        if len(ids) < needed:
+            started = time.monotonic()
+            _seed(conn, ids, needed, started + profile.reference_seed_seconds)
+            record["seeding"].append({"users": len(ids),
+                                      "seconds": round(time.monotonic() - started, 1)})
+        if len(ids) < needed:
             record["notes"].append(f"scim2-server: no group of {size:,} members: only "
                                    f"{len(ids):,} users could be seeded within the budget")
-            continue
+            echo(f"[{TARGET}] {record['notes'][-1]}")
+            break
+        pool = ids[size:needed]
         started = time.monotonic()
         status, data = conn.request("POST", f"/_bench/group?size={size}")
         if status != 200:
@@ -126,7 +136,11 @@ def _groups(record: dict[str, Any], profile: Profile, driver: Driver, conn: Conn
         seconds = round(time.monotonic() - started, 1)
         record["seeding"].append({"group_members": size, "seconds": seconds})
         echo(f"[{TARGET}] group of {size} seeded in {seconds} s")
-        results += run_membership(driver, profile, gid, size, pool, labels)
+        measured = run_membership(driver, profile, gid, size, pool, labels, record["notes"])
+        results += measured
+        adds = [r for r in measured if r["kind"] == "add 1" and r.get("p50_ms")]
+        if adds:
+            last = (size, adds[0]["p50_ms"])
 
 
 def _seed(conn: Connection, ids: list[str], scale: int, deadline: float) -> bool:
