@@ -17,6 +17,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["TESTING"] = config.testing
     app.json.sort_keys = False  # type: ignore[attr-defined]
     register_extensions(app, config)
+    register_operations(app)
     register_blueprints(app)
     register_error_handlers(app)
     return app
@@ -28,6 +29,12 @@ def register_extensions(app: Flask, config: Config) -> None:
 
     db.init_app(app, config)
     app.extensions["scim_server.schemas"] = SchemaRegistry.load(config.schemas_dir)
+
+
+def register_operations(app: Flask) -> None:
+    from .ops import register_operations as register_ops
+
+    register_ops(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,6 +14,16 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -44,7 +54,20 @@ class Config:
     smtp_url: str | None = None
     redis_url: str | None = None
     trust_forwarded_headers: bool = False
+    forwarded_proxy_count: int = 1
     testing: bool = False
+    # Operations (docs/operations.md): logs, metrics, rate limits, browsers, secrets.
+    log_level: str = "INFO"
+    metrics_token: str | None = field(default=None, repr=False)  # a secret: never printed
+    metrics_database_cache_seconds: int = 15
+    rate_limit_enabled: bool = True
+    rate_limit_scim_per_second: float = 50.0
+    rate_limit_scim_burst: int = 200
+    rate_limit_admin_per_second: float = 50.0
+    rate_limit_admin_burst: int = 200
+    cors_allowed_origins: tuple[str, ...] = ()
+    token_rotation_overlap_hours: int = 24
+    expiry_warning_days: tuple[int, ...] = (30, 7)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -66,6 +89,26 @@ class Config:
             "smtp_url": env.get("SCIM_SMTP_URL") or None,
             "redis_url": env.get("SCIM_REDIS_URL") or None,
             "trust_forwarded_headers": _env_bool("SCIM_TRUST_FORWARDED_HEADERS", False),
+            "forwarded_proxy_count": _env_int("SCIM_FORWARDED_PROXY_COUNT",
+                                              cls.forwarded_proxy_count),
+            "log_level": (env.get("SCIM_LOG_LEVEL") or cls.log_level).upper(),
+            "metrics_token": env.get("SCIM_METRICS_TOKEN") or None,
+            "metrics_database_cache_seconds": _env_int("SCIM_METRICS_DATABASE_CACHE_SECONDS",
+                                                       cls.metrics_database_cache_seconds),
+            "rate_limit_enabled": _env_bool("SCIM_RATE_LIMIT_ENABLED", True),
+            "rate_limit_scim_per_second": _env_float("SCIM_RATE_LIMIT_SCIM_PER_SECOND",
+                                                     cls.rate_limit_scim_per_second),
+            "rate_limit_scim_burst": _env_int("SCIM_RATE_LIMIT_SCIM_BURST",
+                                              cls.rate_limit_scim_burst),
+            "rate_limit_admin_per_second": _env_float("SCIM_RATE_LIMIT_ADMIN_PER_SECOND",
+                                                      cls.rate_limit_admin_per_second),
+            "rate_limit_admin_burst": _env_int("SCIM_RATE_LIMIT_ADMIN_BURST",
+                                               cls.rate_limit_admin_burst),
+            "cors_allowed_origins": _env_list("SCIM_CORS_ALLOWED_ORIGINS"),
+            "token_rotation_overlap_hours": _env_int("SCIM_TOKEN_ROTATION_OVERLAP_HOURS",
+                                                     cls.token_rotation_overlap_hours),
+            "expiry_warning_days": tuple(int(d) for d in _env_list("SCIM_EXPIRY_WARNING_DAYS"))
+            or cls.expiry_warning_days,
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -1,13 +1,19 @@
-"""`/healthz` and `/readyz`: what load balancers and orchestrators poll."""
+"""`/healthz`, `/readyz` and `/metrics`: what load balancers, orchestrators and Prometheus poll."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+import hmac
+import ipaddress
+
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db, migrate
+from . import metrics
+from .responses import problem_response
 
 bp = Blueprint("ops", __name__)
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded")
 
 
 @bp.get("/healthz")
@@ -30,3 +36,42 @@ def readyz() -> tuple[Response, int]:
     if not current:
         return jsonify(status="unavailable", database="migrations pending"), 503
     return jsonify(status="ok", database="ok"), 200
+
+
+@bp.get("/metrics")
+def metrics_endpoint() -> Response:
+    """Prometheus exposition, for the holder of `SCIM_METRICS_TOKEN` only.
+
+    Without that setting the endpoint answers loopback callers only, and not requests a
+    proxy forwarded: a proxy on the same host would otherwise make everyone loopback.
+    A SCIM token or an admin key never opens it: metrics span every tenant.
+    """
+    refusal = _metrics_refusal()
+    if refusal is not None:
+        return refusal
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    body, content_type = metrics.render(app)
+    return Response(body, content_type=content_type)
+
+
+def _metrics_refusal() -> Response | None:
+    expected = current_app.config["SCIM"].metrics_token
+    if expected:
+        scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+                offered.strip().encode("utf-8"), expected.encode("utf-8")):
+            return None
+        return problem_response(401, "send the metrics token: Authorization: Bearer <token>",
+                                {"WWW-Authenticate": 'Bearer realm="metrics"'})
+    if _is_loopback(request.remote_addr) and not any(h in request.headers
+                                                     for h in FORWARDING_HEADERS):
+        return None
+    return problem_response(403, "metrics are served to loopback callers only; set "
+                                 "SCIM_METRICS_TOKEN to scrape from elsewhere")
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,181 @@
+"""Per-credential rate limits: a token bucket per SCIM token and per admin key.
+
+Each credential gets a bucket of `burst` requests that refills at `per_second`. The
+defaults (50/s, burst 200) sit well above what an identity provider's normal sync sends
+(Microsoft Entra ID: up to 25 requests per second per tenant), so only a runaway client
+is ever told to slow down. With `SCIM_REDIS_URL` the buckets live in Redis and are
+shared by every worker on every host (one atomic script per request, Redis' own clock);
+without it, or while Redis does not answer, each process keeps its own buckets.
+
+A throttled request gets 429 with `Retry-After` (RFC 6585 §4) before its credential is
+even looked up, with a SCIM Error on `/scim/` and a problem document on `/admin/`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import TooManyRequests
+
+from ..config import Config
+from . import metrics
+from .responses import error_for_path, is_admin_path, is_scim_path
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "scim_server.rate_limiter"
+REDIS_KEY_PREFIX = "scim-server:rate:"
+
+# KEYS[1] bucket; ARGV rate, burst. Returns {allowed, seconds to wait as a string}.
+_TOKEN_BUCKET_LUA = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, tostring(wait)}
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A bucket of `burst` requests refilled at `per_second`."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: float = 0.0
+
+
+class LocalBuckets:
+    """Token buckets in this process; `clock` is injectable so tests need not sleep."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, limit: Limit) -> Decision:
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (float(limit.burst), now))
+            tokens = min(float(limit.burst), tokens + max(0.0, now - at) * limit.per_second)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                self._prune(now, limit)
+                return Decision(True)
+            self._buckets[key] = (tokens, now)
+            return Decision(False, (1 - tokens) / limit.per_second)
+
+    def _prune(self, now: float, limit: Limit) -> None:
+        """Forget buckets that have refilled completely: they equal a fresh one."""
+        if len(self._buckets) <= self._max_keys:
+            return
+        full_after = limit.burst / limit.per_second
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+
+
+class RedisBuckets:
+    """Buckets shared through Redis; falls back to `fallback` while Redis fails."""
+
+    def __init__(self, url: str, fallback: LocalBuckets):
+        import redis
+
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._client = redis.Redis.from_url(url, socket_timeout=0.25,
+                                            socket_connect_timeout=0.25)
+        self._script = self._client.register_script(_TOKEN_BUCKET_LUA)
+        self._fallback = fallback
+        self._last_warning = 0.0
+
+    def take(self, key: str, limit: Limit) -> Decision:
+        try:
+            allowed, wait = self._script(keys=[REDIS_KEY_PREFIX + key],
+                                         args=[limit.per_second, limit.burst])
+        except self._errors as exc:
+            if time.monotonic() - self._last_warning > 30:
+                self._last_warning = time.monotonic()
+                log.warning("rate limits: Redis unavailable (%s); using per-process buckets",
+                            type(exc).__name__)
+            return self._fallback.take(key, limit)
+        return Decision(bool(int(allowed)), float(wait))
+
+
+class RateLimited(TooManyRequests):
+    """Raised before authentication when a credential's bucket is empty."""
+
+    def __init__(self, retry_after: float):
+        super().__init__("too many requests with this credential; retry after the delay "
+                         "given in Retry-After")
+        self.retry_after_seconds = max(1, math.ceil(retry_after))
+
+
+def credential_fingerprint(secret: str) -> str:
+    """A bucket name for a secret: a hash distinct from the stored token hash."""
+    return hashlib.sha256(b"scim-server rate limit\0" + secret.encode("utf-8")).hexdigest()[:32]
+
+
+def limit_for(config: Config, kind: str) -> Limit:
+    if kind == "scim":
+        return Limit(config.rate_limit_scim_per_second, config.rate_limit_scim_burst)
+    return Limit(config.rate_limit_admin_per_second, config.rate_limit_admin_burst)
+
+
+def _bearer_secret() -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def throttle(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Spend one request from the caller's bucket, or refuse with 429."""
+    config: Config = current_app.config["SCIM"]
+    if not config.rate_limit_enabled:
+        return
+    kind = "scim" if is_scim_path() else "admin" if is_admin_path() else None
+    secret = _bearer_secret() if kind else None
+    if kind is None or secret is None:
+        return
+    buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
+    decision = buckets.take(f"{kind}:{credential_fingerprint(secret)}", limit_for(config, kind))
+    if not decision.allowed:
+        metrics.record_rate_limited(kind)
+        raise RateLimited(decision.retry_after)
+
+
+def _rate_limited_response(error: RateLimited) -> Response:
+    return error_for_path(429, error.description or "too many requests",
+                          {"Retry-After": str(error.retry_after_seconds)}, slug="rate-limited")
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Choose the bucket store and install the check ahead of every authentication."""
+    local = LocalBuckets()
+    app.extensions[EXTENSION_KEY] = RedisBuckets(config.redis_url, local) \
+        if config.redis_url else local
+    app.url_value_preprocessor(throttle)
+    app.register_error_handler(RateLimited, _rate_limited_response)

@@ -1,0 +1,108 @@
+"""Keep secrets out of logs, error bodies and metrics.
+
+What counts as a secret: bearer tokens and keys (recognised by their prefixes, see
+`services/secrets.py`), anything after `Bearer`/`Basic`, values of keys named like a
+password, token, key or email body, passwords inside URLs, the bound parameters that
+SQLAlchemy prints with a failed statement, and literal values registered at start-up
+(the metrics token). Redaction works on text, so it also catches a secret that someone
+formatted into a log message by accident.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+from ..services.secrets import PREFIXES
+
+MASK = "[REDACTED]"
+
+_PREFIXED = re.compile(
+    "(" + "|".join(re.escape(prefix) for prefix in PREFIXES) + r")[A-Za-z0-9_\-]{4,}"
+)
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]+")
+_SENSITIVE_KEYS = (r"password|passwd|pwd|secret|token|hash|api[_-]?key|admin[_-]?key|access[_-]?key"
+                   r"|authorization|body[_-]?text|body[_-]?html|email[_-]?body")
+# A sensitive key followed by `:` or `=` and a value: quoted (JSON, Python repr, escaped
+# JSON inside JSON) or bare up to a separator (query strings, key=value logs).
+_KEY_VALUE = re.compile(
+    r"(?i)(\\?[\"']?(?:[A-Za-z0-9_\-]*(?:" + _SENSITIVE_KEYS + r"))\\?[\"']?\s*[:=]\s*)"
+    r"(\\\"(?:[^\\]|\\(?!\"))*?\\\"|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"
+    r"|(?:(?:bearer|basic)\s+)?[^\s,&;{}\[\]()\"'\\]+)"
+)
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]+:)[^@\s/]+@")
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.DOTALL)
+
+_literals: set[str] = set()
+_literals_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Treat this exact value as a secret from now on (configured tokens, passwords)."""
+    if value and len(value) >= 8:
+        with _literals_lock:
+            _literals.add(value)
+
+
+def redact(text: str) -> str:
+    """Return `text` with every secret it contains replaced by a mask."""
+    if not text:
+        return text
+    for literal in tuple(_literals):
+        if literal in text:
+            text = text.replace(literal, MASK)
+    text = _SQL_PARAMETERS.sub("[parameters: " + MASK + "]", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + _masked_like(m.group(2)), text)
+    text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
+    text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+
+
+def _masked_like(value: str) -> str:
+    """Keep the quoting of the original value, so JSON stays JSON."""
+    if value.startswith('\\"'):
+        return '\\"' + MASK + '\\"'
+    if value[:1] in ('"', "'"):
+        return value[0] + MASK + value[0]
+    return MASK
+
+
+_SENSITIVE_KEY = re.compile(r"(?i)(" + _SENSITIVE_KEYS + ")")
+
+
+def redact_value(value: Any) -> Any:
+    """Redact a JSON-like structure: sensitive keys lose their values, strings are scanned."""
+    if isinstance(value, dict):
+        return {key: MASK if _is_secret_entry(key, item) else redact_value(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(item) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+def _is_secret_entry(key: Any, item: Any) -> bool:
+    """A scalar under a secret-sounding key; containers are searched instead."""
+    return (isinstance(key, str) and bool(_SENSITIVE_KEY.search(key))
+            and isinstance(item, str) and item != "")
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites each record's message and traceback in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not lose the record
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
