@@ -75,12 +75,14 @@ def sample(population: int, size: int, seed: int) -> list[int]:
     return [rng.randrange(population) for _ in range(size)]
 
 
-def lookup(kind: str, indexes: Sequence[int], limits: Limits, **labels: Any) -> dict[str, Any]:
+def lookup(kind: str, indexes: Sequence[int], limits: Limits, variant: str = "",
+           **labels: Any) -> dict[str, Any]:
     """GET /Users?filter=... for one seeded user each: a sync cycle's per-user lookup."""
     make = LOOKUPS[kind]
     requests = [{"method": "GET", "path": "/Users?filter=" + quote(make(i)), "expect_total": 1}
                 for i in indexes]
-    return scenario(f"filter {kind}", requests, limits, group="lookup", kind=kind, **labels)
+    return scenario(f"filter {kind}{variant}", requests, limits, group="lookup",
+                    kind=kind + variant, **labels)
 
 
 def get_users(ids: Sequence[str], limits: Limits, **labels: Any) -> dict[str, Any]:

@@ -148,6 +148,12 @@ def seed_group(engine: Engine, org_id: str, directory_id: str, name: str,
     return gid
 
 
+def analyze_sqlite(engine: Engine) -> None:
+    """`ANALYZE` a SQLite database: what the server never does (see docs/benchmarks.md)."""
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def analyze(engine: Engine) -> None:
     """Refresh planner statistics, as autovacuum would after a bulk load (PostgreSQL)."""
     if engine.dialect.name != "postgresql":
