@@ -32,7 +32,8 @@ def _render(users: list[DirectoryUser], projection: Projection) -> list[dict[str
     """Resources for a page of users; group memberships in one query, only when shown."""
     groups: dict[str, list[tuple[str, str, str]]] | None = None
     if projection.wants(CORE_USER, "groups"):
-        groups = memberships.groups_of_members(db.session(), [u.id for u in users])
+        groups = memberships.groups_of_members(db.session(), [u.id for u in users],
+                                                  context.directory().id)
     registry = context.registry()
     rendered = []
     for user in users:

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from ..models import Group, GroupMember
 
 
-def groups_of_members(session: Session, member_ids: Sequence[str]
+def groups_of_members(session: Session, member_ids: Sequence[str], directory_id: str
                       ) -> dict[str, list[tuple[str, str, str]]]:
     """member id → [(group id, group display name, "direct"|"indirect")], one query for all.
 
     Nested groups count (RFC 7643 §4.1.2): a member of group B, itself a member of group A,
     is an indirect member of A. The recursive walk starts from the given members only, so
-    its cost follows their memberships, not the size of the directory.
+    its cost follows their memberships, not the size of the directory. Only the
+    directory's own groups count: admin-managed groups are not SCIM resources.
     """
     if not member_ids:
         return {}
@@ -33,6 +34,7 @@ def groups_of_members(session: Session, member_ids: Sequence[str]
     rows = session.execute(
         select(walk.c.member_id, walk.c.group_id, walk.c.depth, Group.display_name)
         .join(Group, Group.id == walk.c.group_id)
+        .where(Group.directory_id == directory_id)
         .order_by(walk.c.member_id, walk.c.depth, Group.display_name)
     )
     result: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
