@@ -66,6 +66,18 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", ORG + "/admin-keys"): {"org-admin", "read-only"},
     ("POST", ORG + "/admin-keys"): ADMIN,
     ("DELETE", ORG + "/admin-keys/<key_id>"): ADMIN,
+    # Access requests and inactive users (issue 6).
+    ("POST", ORG + "/access-requests"): ACCESS | {"product-service"},
+    ("GET", ORG + "/access-requests"): READERS,
+    ("GET", ORG + "/access-requests/<request_id>"): READERS,
+    ("POST", ORG + "/access-requests/<request_id>/approve"): ACCESS,
+    ("POST", ORG + "/access-requests/<request_id>/deny"): ACCESS,
+    ("POST", ORG + "/access-requests/<request_id>/reopen"): ACCESS,
+    ("GET", ORG + "/access-settings"): READERS,
+    ("PATCH", ORG + "/access-settings"): ADMIN,
+    ("POST", ORG + "/activity"): {"org-admin", "product-service"},
+    ("GET", ORG + "/inactive-users"): READERS,
+    ("POST", ORG + "/inactive-users/deactivate"): ACCESS,
 }
 
 

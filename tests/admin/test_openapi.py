@@ -133,6 +133,17 @@ def test_every_live_response_matches_the_document(
     api.post("/sites", json={"name": 3})
     api.get("/users?limit=nope")
     api.get("/products/unknown")
+    # Access requests and inactive users: flows in tests/admin/test_access_requests.py.
+    api.post("/access-requests", json={"account_id": ann, "product_id": product["id"]})
+    api.get("/access-requests?status=all")
+    api.get("/access-requests/unknown")
+    for action, body in (("approve", {}), ("deny", {"message": "no"}), ("reopen", {})):
+        api.post(f"/access-requests/unknown/{action}", json=body)
+    api.get("/access-settings")
+    api.patch("/access-settings", json={"deactivated_may_request": True})
+    api.post("/activity", json={"account_id": ann, "product_id": product["id"]})
+    api.get("/inactive-users?days=30")
+    api.post("/inactive-users/deactivate", json={"days": 30, "dry_run": True})
     statuses = {status for _m, _t, status in api.checked | reader.checked}
     assert {200, 201, 204, 400, 401, 403, 404, 409, 412, 422} <= statuses
     operations = {(m.upper(), t) for t, item in spec["paths"].items() for m in item}

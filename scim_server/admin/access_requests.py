@@ -1,0 +1,227 @@
+"""`access-requests`: file, review across every site, approve, deny, reopen; and the
+organization's request settings (`access-settings`)."""
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Response, g
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import db
+from ..models import AccessRequest, Account, AdminKey, Product, Site
+from ..models.product import PRODUCT_ROLES
+from ..services import access_requests as service
+from ..services import org_accounts
+from ..services.licences import used_seats
+from ..services.product_access import effective_access
+from ..services.request_settings import NOTIFY_MODES, org_settings, update_settings
+from . import auth, context
+from .blueprint import ORG, bp, endpoint
+from .errors import Problem, problem_response
+from .pagination import Page, SortKey, paginate
+from .serializers import EmptySchema, PageQuerySchema, out
+
+KEYS = (SortKey(AccessRequest.created_at, descending=True),
+        SortKey(AccessRequest.id, descending=True))
+REQUEST = ORG + "/access-requests/<request_id>"
+STATUSES = (*service.REQUEST_STATUSES, "all")
+
+
+class AccessRequestCreateSchema(Schema):
+    account_id = fields.String(validate=validate.Length(min=1, max=64))
+    email = fields.Email(validate=validate.Length(max=320))
+    product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _one_account(self, data: dict[str, Any], **_kw: Any) -> None:
+        if ("account_id" in data) == ("email" in data):
+            raise ValidationError("give exactly one of account_id and email", "account_id")
+
+
+class ApproveSchema(Schema):
+    role = fields.String(validate=validate.OneOf(PRODUCT_ROLES))
+
+
+class DenySchema(Schema):
+    message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class AccessRequestsQuerySchema(PageQuerySchema):
+    status = fields.String(load_default="pending", validate=validate.OneOf(STATUSES))
+    product_id = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class RequesterSchema(Schema):
+    id = out(fields.String())
+    email = out(fields.String(allow_none=True))
+    display_name = out(fields.String(allow_none=True))
+    status = out(fields.String())
+    source = out(fields.String())
+    last_active = out(fields.DateTime(allow_none=True))
+    groups = out(fields.List(fields.Dict()))
+    product_access = out(fields.List(fields.Dict()))
+
+
+class RequestedProductSchema(Schema):
+    id = out(fields.String())
+    key = out(fields.String())
+    name = out(fields.String())
+    site_id = out(fields.String())
+    site_name = out(fields.String(allow_none=True))
+    seat_limit = out(fields.Integer(allow_none=True))
+    seats_left = out(fields.Integer(allow_none=True))
+
+
+class AccessRequestSchema(Schema):
+    id = out(fields.String())
+    account_id = out(fields.String())
+    product_id = out(fields.String())
+    status = out(fields.String())
+    reason = out(fields.String(allow_none=True))
+    decision_message = out(fields.String(allow_none=True))
+    role = out(fields.String(allow_none=True))
+    source = out(fields.String())
+    filed_by = out(fields.String(allow_none=True))
+    created_at = out(fields.DateTime())
+    decided_at = out(fields.DateTime(allow_none=True))
+    decided_by = out(fields.String(allow_none=True))
+    reopened_at = out(fields.DateTime(allow_none=True))
+    account = out(fields.Nested(RequesterSchema))
+    product = out(fields.Nested(RequestedProductSchema))
+
+
+class AccessSettingsSchema(Schema):
+    deactivated_may_request = out(fields.Boolean())
+    notify_admins_on_requests = out(fields.String(validate=validate.OneOf(NOTIFY_MODES)))
+    signup_any_domain = out(fields.Boolean())
+
+
+class AccessSettingsUpdateSchema(Schema):
+    deactivated_may_request = fields.Boolean(truthy={True}, falsy={False})
+    notify_admins_on_requests = fields.String(validate=validate.OneOf(NOTIFY_MODES))
+    signup_any_domain = fields.Boolean(truthy={True}, falsy={False})
+
+
+@bp.errorhandler(service.RequestRefused)
+def _refused(error: service.RequestRefused) -> Response:
+    return problem_response(Problem(error.status, str(error), slug=error.slug, title=error.title,
+                                    **error.extra))
+
+
+def request_documents(session: Session, requests: list[AccessRequest]) -> list[dict[str, Any]]:
+    """Requests with what an admin needs to decide, in a fixed number of queries per page."""
+    account_ids = list(dict.fromkeys(r.account_id for r in requests))
+    product_ids = list(dict.fromkeys(r.product_id for r in requests))
+    accounts = {a.id: a for a in session.scalars(
+        select(Account).where(Account.id.in_(account_ids)))} if account_ids else {}
+    products: dict[str, tuple[Product, str | None]] = {}
+    if product_ids:
+        rows = session.execute(select(Product, Site.name).join(Site, Site.id == Product.site_id)
+                               .where(Product.id.in_(product_ids)))
+        products = {p.id: (p, site_name) for p, site_name in rows}
+    seats_left = {pid: (None if p.seat_limit is None
+                        else max(p.seat_limit - used_seats(session, p), 0))
+                  for pid, (p, _name) in products.items()}
+    groups = org_accounts.direct_groups(session, account_ids)
+    access = effective_access(session, account_ids)
+    docs = []
+    for r in requests:
+        account, (product, site_name) = accounts[r.account_id], products[r.product_id]
+        docs.append({
+            "id": r.id, "account_id": r.account_id, "product_id": r.product_id,
+            "status": r.status, "reason": r.reason, "decision_message": r.decision_message,
+            "role": r.role, "source": r.source, "filed_by": r.filed_by,
+            "created_at": r.created_at, "decided_at": r.decided_at,
+            "decided_by": r.decided_by, "reopened_at": r.reopened_at,
+            "account": {
+                "id": account.id, "email": account.email, "display_name": account.display_name,
+                "status": account.status, "source": account.source,
+                "last_active": account.last_active_at,
+                "groups": [{"id": grp.id, "name": grp.display_name, "source": grp.source}
+                           for grp in groups.get(account.id, [])],
+                "product_access": [{"product_id": a.product_id, "role": a.role}
+                                   for a in access.get(account.id, [])]},
+            "product": {"id": product.id, "key": product.key, "name": product.name,
+                        "site_id": product.site_id, "site_name": site_name,
+                        "seat_limit": product.seat_limit,
+                        "seats_left": seats_left[product.id]},
+        })
+    return docs
+
+
+def _document(request: AccessRequest) -> dict[str, Any]:
+    return request_documents(db.session(), [request])[0]
+
+
+def _source() -> str:
+    """`admin` when the key may also decide requests, else `product` (a product service)."""
+    scopes = list(cast(AdminKey, g.admin_key).scopes or [])
+    return "admin" if "requests:write" in auth.permissions_of(scopes) else "product"
+
+
+@endpoint(ORG + "/access-requests", "POST", permission="requests:file", tag="access-requests",
+          body=AccessRequestCreateSchema, response=AccessRequestSchema, statuses=(201, 200),
+          summary="File an access request (a pending one for the same product is returned)")
+def file_access_request(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    request, created = service.file_request(
+        db.session(), auth.org_id(), body["product_id"], auth.actor(),
+        account_id=body.get("account_id"), email=body.get("email"), reason=body.get("reason"),
+        source=_source(),
+        review_base=f"{context.public_url()}/admin/v1/orgs/{auth.org_id()}/access-requests")
+    return _document(request), 201 if created else 200
+
+
+@endpoint(ORG + "/access-requests", "GET", permission="org:read", tag="access-requests",
+          query=AccessRequestsQuerySchema, response=AccessRequestSchema, paged=True,
+          summary="List access requests of every site, newest first (default: pending)")
+def list_access_requests(query: dict[str, Any]) -> Page:
+    session = db.session()
+    status = None if query["status"] == "all" else query["status"]
+    stmt = service.requests_query(auth.org_id(), status, query.get("product_id"))
+    page = paginate(session, stmt, KEYS, limit=query.get("limit"), cursor=query.get("cursor"))
+    return Page(request_documents(session, page.items), page.next_cursor, page.total)
+
+
+@endpoint(REQUEST, "GET", permission="org:read", tag="access-requests",
+          response=AccessRequestSchema, summary="Read an access request with review details")
+def get_access_request(request_id: str) -> dict[str, Any]:
+    return _document(service.get_request(db.session(), auth.org_id(), request_id))
+
+
+@endpoint(REQUEST + "/approve", "POST", permission="requests:write", tag="access-requests",
+          body=ApproveSchema, response=AccessRequestSchema,
+          summary="Approve: grant the product (seat limits enforced), reactivating if needed")
+def approve_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _document(service.approve(db.session(), auth.org_id(), request_id, auth.actor(),
+                                     body.get("role")))
+
+
+@endpoint(REQUEST + "/deny", "POST", permission="requests:write", tag="access-requests",
+          body=DenySchema, response=AccessRequestSchema,
+          summary="Deny with a message; the person cannot ask again until reopened")
+def deny_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _document(service.deny(db.session(), auth.org_id(), request_id, auth.actor(),
+                                  body["message"]))
+
+
+@endpoint(REQUEST + "/reopen", "POST", permission="requests:write", tag="access-requests",
+          body=EmptySchema, response=AccessRequestSchema,
+          summary="Lift a denial so the person may ask again")
+def reopen_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _document(service.reopen(db.session(), auth.org_id(), request_id, auth.actor()))
+
+
+@endpoint(ORG + "/access-settings", "GET", permission="org:read", tag="access-requests",
+          response=AccessSettingsSchema, summary="Read the access request and sign-up settings")
+def get_access_settings() -> dict[str, Any]:
+    return org_settings(db.session(), auth.org_id())
+
+
+@endpoint(ORG + "/access-settings", "PATCH", permission="org:write", tag="access-requests",
+          body=AccessSettingsUpdateSchema, response=AccessSettingsSchema,
+          summary="Change the access request and sign-up settings")
+def update_access_settings(body: dict[str, Any]) -> dict[str, Any]:
+    return update_settings(db.session(), auth.org_id(), body, auth.actor())
