@@ -21,18 +21,22 @@ MASK = "[REDACTED]"
 _PREFIXED = re.compile(
     "(" + "|".join(re.escape(prefix) for prefix in PREFIXES) + r")[A-Za-z0-9_\-]{4,}"
 )
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]+")
-_SENSITIVE_KEYS = (r"password|passwd|pwd|secret|token|hash|api[_-]?key|admin[_-]?key|access[_-]?key"
-                   r"|authorization|body[_-]?text|body[_-]?html|email[_-]?body")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)([ \t]{1,8})[A-Za-z0-9._~+/=\-]+")
+_SENSITIVE_KEYS = (r"password|passwd|pwd|secret|token|hash|api[_-]?key|admin[_-]?key"
+                   r"|access[_-]?key|authorization|body[_-]?text|body[_-]?html|email[_-]?body")
 # A sensitive key followed by `:` or `=` and a value: quoted (JSON, Python repr, escaped
 # JSON inside JSON) or bare up to a separator (query strings, key=value logs).
+# Every repetition is bounded and a key starts only at a word boundary, so hostile input
+# costs a bounded amount of work per character (no catastrophic backtracking).
 _KEY_VALUE = re.compile(
-    r"(?i)(\\?[\"']?(?:[A-Za-z0-9_\-]*(?:" + _SENSITIVE_KEYS + r"))\\?[\"']?\s*[:=]\s*)"
-    r"(\\\"(?:[^\\]|\\(?!\"))*?\\\"|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"
-    r"|(?:(?:bearer|basic)\s+)?[^\s,&;{}\[\]()\"'\\]+)"
+    r"(?i)(\\?[\"']?(?<![A-Za-z0-9_\-])(?:[A-Za-z0-9_\-]{0,40}?(?:" + _SENSITIVE_KEYS + r"))"
+    r"\\?[\"']?[ \t]{0,8}[:=][ \t]{0,8})"
+    r"(\\\"(?:[^\\]|\\(?!\")){0,65536}?\\\"|\"(?:[^\"\\]|\\.){0,65536}\"|'(?:[^'\\]|\\.){0,65536}'"
+    r"|(?:(?:bearer|basic)[ \t]{1,8})?[^\s,&;{}\[\]()\"'\\]{1,4096})"
 )
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]+:)[^@\s/]+@")
-_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.DOTALL)
+_URL_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,30}://[^:/@\s]{1,256}:)[^@\s/]{1,256}@")
+SQL_PARAMETERS = "[parameters: "  # SQLAlchemy prints a failed statement's values on one line
 
 _literals: set[str] = set()
 _literals_lock = threading.Lock()
@@ -52,11 +56,32 @@ def redact(text: str) -> str:
     for literal in tuple(_literals):
         if literal in text:
             text = text.replace(literal, MASK)
-    text = _SQL_PARAMETERS.sub("[parameters: " + MASK + "]", text)
+    text = _mask_sql_parameters(text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + _masked_like(m.group(2)), text)
     text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
     text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+
+
+def _mask_sql_parameters(text: str) -> str:
+    """Mask `[parameters: ...]` up to its closing bracket on the same (raw or escaped) line."""
+    pieces: list[str] = []
+    done = 0
+    start = text.find(SQL_PARAMETERS)
+    while start != -1:
+        body = start + len(SQL_PARAMETERS)
+        stop = body
+        if not text.startswith(MASK, body):
+            line_end = text.find("\n", body)
+            line_end = len(text) if line_end == -1 else line_end
+            escaped = text.find("\\n", body, line_end)  # a newline inside JSON text
+            line_end = line_end if escaped == -1 else escaped
+            close = text.rfind("]", body, line_end)
+            stop = close + 1 if close != -1 else line_end
+            pieces += [text[done:start], SQL_PARAMETERS, MASK, "]"]
+            done = stop
+        start = text.find(SQL_PARAMETERS, stop)
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 def _masked_like(value: str) -> str:

@@ -93,7 +93,7 @@ class JsonFormatter(logging.Formatter):
             .isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
@@ -103,7 +103,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = record.exc_text
+            entry["exception"] = redact(record.exc_text)
+        # Then the whole line, for secrets in fields (raw text first: JSON escapes newlines).
         return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 

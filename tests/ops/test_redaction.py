@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +62,27 @@ def test_masked_json_stays_json():
     body = json.dumps({"detail": "bad", "password": "x y z", "nested": {"apiKey": "k"}})
     assert json.loads(redact(body)) == {"detail": "bad", "password": MASK,
                                         "nested": {"apiKey": MASK}}
+
+
+def test_sql_parameters_inside_json_text_keep_the_json_valid():
+    error = ("(psycopg.errors.UniqueViolation) duplicate\n[SQL: INSERT INTO t]\n"
+             "[parameters: ('pw-value', \"it's [x]\")]\n(Background on this error at: y)")
+    line = json.dumps({"exception": error, "user_agent": "Agent [en]"})
+    cleaned = json.loads(redact(line))
+    assert "pw-value" not in cleaned["exception"] and "[SQL: INSERT INTO t]" in cleaned["exception"]
+    assert cleaned["exception"].endswith("(Background on this error at: y)")
+    assert cleaned["user_agent"] == "Agent [en]"
+
+
+def test_hostile_input_is_redacted_in_linear_time():
+    """Long runs that would make naive patterns backtrack quadratically (minutes, not ms)."""
+    hostile = ["Bearer " + "a" * 200_000, "a" * 200_000, "a" * 100_000 + "://" + "b" * 100_000,
+               ("x" * 100 + "password") * 2_000, 'password: "' + 'a\\"' * 20_000,
+               "[parameters: " * 2_000 + "x" * 100_000, "token=" * 20_000]
+    started = time.perf_counter()
+    for text in hostile:
+        redact(text)
+    assert time.perf_counter() - started < 5
 
 
 def test_redact_value_masks_secret_keys_and_scans_strings():
