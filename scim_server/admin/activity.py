@@ -110,7 +110,7 @@ def report_activity(body: dict[str, Any]) -> dict[str, Any]:
           summary="Billable users (active, holding a seat) inactive for `days` days")
 def list_inactive_users(query: dict[str, Any]) -> Page:
     session = db.session()
-    stmt = service.inactive_accounts_query(session, auth.org_id(), query["days"])
+    stmt = service.inactive_accounts_query(auth.org_id(), query["days"])
     page = paginate(session, stmt, KEYS, limit=query.get("limit"), cursor=query.get("cursor"))
     seats = service.seats_held(session, [a.id for a in page.items])
     return Page(_documents(page.items, seats), page.next_cursor, page.total)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session
 
-from ..models import Account, Organization, Product, Site, utcnow
+from ..models import Account, GroupMember, Organization, Product, ProductGrant, Site, utcnow
 from . import account_lifecycle as lifecycle
 from . import audit, outbox
 from .actors import Actor
-from .licences import holders_of, not_removed_from_site
+from .licences import not_removed_from_site
 from .product_access import effective_access
 
 
@@ -39,18 +39,35 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=days)
 
 
-def inactive_accounts_query(session: Session, org_id: str, days: int,
-                            now: datetime | None = None) -> Select:
+def seat_holder_ids(org_id: str) -> Select:
+    """Ids of accounts holding a seat of any product of the organization, whatever their
+    status: a grant by any route, to a site they were not removed from."""
+    granted = (select(ProductGrant.group_id.label("group_id"), Product.site_id.label("site_id"))
+               .join(Product, Product.id == ProductGrant.product_id)
+               .where(Product.org_id == org_id, ProductGrant.group_id.is_not(None))
+               .cte("seat_groups", recursive=True))
+    nested = (select(GroupMember.member_id, granted.c.site_id)
+              .join(granted, GroupMember.group_id == granted.c.group_id)
+              .where(GroupMember.member_type == "Group"))
+    closure = granted.union(nested)
+    via_groups = (select(GroupMember.member_id.label("account_id"), closure.c.site_id)
+                  .join(closure, GroupMember.group_id == closure.c.group_id)
+                  .where(GroupMember.member_type == "User"))
+    direct = (select(ProductGrant.account_id.label("account_id"),
+                     Product.site_id.label("site_id"))
+              .join(Product, Product.id == ProductGrant.product_id)
+              .where(Product.org_id == org_id, ProductGrant.account_id.is_not(None)))
+    pairs = union(direct, via_groups).subquery("seat_pairs")
+    return select(pairs.c.account_id).where(
+        not_removed_from_site(pairs.c.account_id, pairs.c.site_id))
+
+
+def inactive_accounts_query(org_id: str, days: int, now: datetime | None = None) -> Select:
     """Active, non-admin accounts holding a seat, with no activity for `days` days."""
-    products = session.execute(select(Product.id, Product.site_id)
-                               .where(Product.org_id == org_id)).all()
-    holds_a_seat = or_(false(), *[
-        (Account.id.in_(holders_of(product_id)) & not_removed_from_site(Account.id, site_id))
-        for product_id, site_id in products])
     last_seen = func.coalesce(Account.last_active_at, Account.created_at)
     return select(Account).where(
         Account.org_id == org_id, Account.status == "active", Account.is_org_admin.is_(False),
-        last_seen < cutoff_for(days, now), holds_a_seat)
+        last_seen < cutoff_for(days, now), Account.id.in_(seat_holder_ids(org_id)))
 
 
 def seats_held(session: Session, account_ids: list[str]) -> dict[str, list[str]]:
@@ -64,7 +81,7 @@ def sweep(session: Session, org_id: str, days: int, actor: Actor, *, dry_run: bo
           now: datetime | None = None) -> Sweep:
     """Deactivate every inactive billable account in one audited operation, or show who."""
     result = Sweep(days, cutoff_for(days, now), dry_run)
-    stmt = inactive_accounts_query(session, org_id, days, now).order_by(Account.created_at,
+    stmt = inactive_accounts_query(org_id, days, now).order_by(Account.created_at,
                                                                         Account.id)
     if not dry_run:
         stmt = stmt.with_for_update()
