@@ -68,6 +68,16 @@ class Config:
     cors_allowed_origins: tuple[str, ...] = ()
     token_rotation_overlap_hours: int = 24
     expiry_warning_days: tuple[int, ...] = (30, 7)
+    # Invitations and the email outbox (docs/invitations.md).
+    invitation_ttl_days: int = 30
+    smtp_from: str = "scim-server@localhost"
+    smtp_timeout_seconds: float = 30.0
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: float = 30.0
+    outbox_backoff_max_seconds: float = 3600.0
+    outbox_lease_seconds: float = 300.0
+    outbox_batch_size: int = 20
+    outbox_poll_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -109,6 +119,19 @@ class Config:
                                                      cls.token_rotation_overlap_hours),
             "expiry_warning_days": tuple(int(d) for d in _env_list("SCIM_EXPIRY_WARNING_DAYS"))
             or cls.expiry_warning_days,
+            "invitation_ttl_days": _env_int("SCIM_INVITATION_TTL_DAYS", cls.invitation_ttl_days),
+            "smtp_from": env.get("SCIM_SMTP_FROM") or cls.smtp_from,
+            "smtp_timeout_seconds": _env_float("SCIM_SMTP_TIMEOUT_SECONDS",
+                                               cls.smtp_timeout_seconds),
+            "outbox_max_attempts": _env_int("SCIM_OUTBOX_MAX_ATTEMPTS", cls.outbox_max_attempts),
+            "outbox_backoff_seconds": _env_float("SCIM_OUTBOX_BACKOFF_SECONDS",
+                                                 cls.outbox_backoff_seconds),
+            "outbox_backoff_max_seconds": _env_float("SCIM_OUTBOX_BACKOFF_MAX_SECONDS",
+                                                     cls.outbox_backoff_max_seconds),
+            "outbox_lease_seconds": _env_float("SCIM_OUTBOX_LEASE_SECONDS",
+                                               cls.outbox_lease_seconds),
+            "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
+            "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

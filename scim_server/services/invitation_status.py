@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..models import Account, Invitation, Site, SiteAccess, utcnow
 
@@ -66,7 +66,7 @@ def _status(account: Account, removed_everywhere: bool, invitation: Invitation |
             now: datetime) -> str:
     if account.status != "active" or removed_everywhere:
         return NO_SITE_ACCESS
-    if account.has_accessed:
+    if account.has_accessed or account.last_active_at is not None:
         return HAS_SITE_ACCESS
     if invitation is None:
         return INVITATION_NOT_SENT
@@ -77,3 +77,44 @@ def _status(account: Account, removed_everywhere: bool, invitation: Invitation |
     if invitation.expires_at <= now:
         return INVITATION_EXPIRED
     return INVITATION_PENDING
+
+
+def _removed_everywhere() -> ColumnElement[bool]:
+    """SQL: the account was removed from every site of its organization (and it has sites)."""
+    removed = (select(func.count()).select_from(SiteAccess)
+               .where(SiteAccess.account_id == Account.id, SiteAccess.removed_at.is_not(None))
+               .scalar_subquery())
+    sites = select(func.count()).select_from(Site).where(Site.org_id == Account.org_id)
+    sites_count = sites.scalar_subquery()
+    return and_(sites_count > 0, removed >= sites_count)
+
+
+def is_current_invitation() -> ColumnElement[bool]:
+    """SQL: the `Invitation` row is its account's newest one that was not superseded."""
+    newer = aliased(Invitation)
+    return and_(Invitation.state != "superseded", ~exists().where(
+        newer.account_id == Invitation.account_id, newer.state != "superseded",
+        or_(newer.created_at > Invitation.created_at,
+            and_(newer.created_at == Invitation.created_at, newer.id > Invitation.id))))
+
+
+def invitation_status_clause(status: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL over `Invitation` joined to its `Account`: the row is the account's current
+    invitation and the account's status is `status` (the same rules as `_status`)."""
+    if status not in INVITATION_STATUSES:
+        raise ValueError(f"unknown invitation status {status!r}")
+    now = now or utcnow()
+    inactive = or_(Account.status != "active", _removed_everywhere())
+    accessed = or_(Account.has_accessed.is_(True), Account.last_active_at.is_not(None),
+                   Invitation.state == "accepted")
+    waiting = and_(not_(inactive), not_(accessed))
+    sent = and_(Invitation.state == "pending", Invitation.send_email.is_(True))
+    conditions = {
+        NO_SITE_ACCESS: inactive,
+        HAS_SITE_ACCESS: and_(not_(inactive), accessed),
+        INVITATION_NOT_SENT: and_(waiting, or_(Invitation.state == "revoked", and_(
+            Invitation.state == "pending", Invitation.send_email.is_(False)))),
+        INVITATION_EXPIRED: and_(waiting, sent, Invitation.expires_at <= now),
+        INVITATION_PENDING: and_(waiting, sent, Invitation.expires_at > now),
+    }
+    return and_(is_current_invitation(), conditions[status])

@@ -78,6 +78,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", ORG + "/activity"): {"org-admin", "product-service"},
     ("GET", ORG + "/inactive-users"): READERS,
     ("POST", ORG + "/inactive-users/deactivate"): ACCESS,
+    # Invitations and the outbox (issue 5).
+    ("POST", ORG + "/invitations"): ACCESS,
+    ("GET", ORG + "/invitations"): READERS,
+    ("GET", ORG + "/invitations/<invitation_id>"): READERS,
+    ("POST", ORG + "/invitations/<invitation_id>/resend"): ACCESS,
+    ("POST", ORG + "/invitations/<invitation_id>/revoke"): ACCESS,
+    ("POST", ORG + "/users/<account_id>/invite"): ACCESS,
+    ("GET", ORG + "/outbox"): READERS,
+    ("GET", ORG + "/outbox/<message_id>"): READERS,
+    ("POST", ORG + "/outbox/<message_id>/retry"): ACCESS,
 }
 
 
@@ -115,7 +125,7 @@ def test_every_scope_against_every_endpoint(app: Flask, client: FlaskClient, ten
             continue
         url = rule.replace("<org_id>", tenant.org_id)
         for name in ("site_id", "product_id", "account_id", "group_id", "member_id",
-                     "directory_id", "token_id", "key_id"):
+                     "directory_id", "token_id", "key_id", "invitation_id", "message_id"):
             url = url.replace(f"<{name}>", f"unknown-{name}")
         response = client.open(url, method=method, headers=headers, data="{}",
                                content_type="application/json")

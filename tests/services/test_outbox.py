@@ -9,8 +9,9 @@ from conftest import Tenant
 from scim_server.models import OutboxMessage
 from scim_server.services import outbox
 
-INVITE = {"org_name": "Acme", "accept_url": "http://scim.test/invitations/accept?token=T0K",
-          "expires_at": "2030-01-01"}
+ACCEPT_URL = "http://scim.test/invitations/accept?token=T0K"
+INVITE: dict[str, object] = {"org_name": "Acme", "accept_url": ACCEPT_URL,
+                             "expires_at": "2030-01-01"}
 
 SAMPLES: dict[str, dict[str, object]] = {
     "invitation": INVITE,
@@ -68,7 +69,7 @@ def test_enqueue_queues_once_per_cause_without_committing(db_session: Session,
     assert again.id == message.id
     assert message.status == "queued" and message.attempts == 0
     assert message.message_id == outbox.message_id_for("invitation:abc")
-    assert "Welcome!" in message.body_text and INVITE["accept_url"] in message.body_text
+    assert "Welcome!" in message.body_text and ACCEPT_URL in message.body_text
     assert message.subject == "You're invited to join Acme"
     count = select(func.count()).select_from(OutboxMessage)
     assert db_session.scalar(count) == 1

@@ -1,0 +1,228 @@
+"""Invite people into an organization, with or without products: one result per address.
+
+Each address runs in its own savepoint, so one that fails (a seat limit, a clash) is
+undone alone and the others stand. A new address becomes an `invited` account with an
+invitation (emailed unless `send_email` is false); an address that already has an
+account gets the named grants and groups instead, never a second account.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import (Account, Group, Organization, Product, ProductGrant, Site, SiteAccess,
+                      utcnow)
+from . import account_lifecycle, admin_groups, audit, outbox, product_access
+from .actors import Actor
+from .errors import DomainError, InvalidInput
+from .invitation_tokens import InvitationSettings, issue
+from .licences import SeatLimitExceeded
+from .org_accounts import managed_by_directory
+
+MAX_ADDRESSES = 1000
+SEPARATORS = re.compile(r"[,;\s]+")
+EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+SITE_ROLE_RANK = {"basic": 1, "trusted": 2, "site_admin": 3}
+RESULTS = ("invited", "already_member", "invalid_email", "duplicate", "seat_limit",
+           "deactivated", "pending_deletion", "conflict")
+
+
+@dataclass(frozen=True)
+class InviteRequest:
+    """What an admin asked for; products are `{"product_id", "role"}`."""
+
+    emails: list[str]
+    products: list[dict[str, str]] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    site_role: str = "basic"
+    send_email: bool = True
+    message: str | None = None
+
+
+@dataclass
+class InviteResult:
+    """What happened to one address."""
+
+    email: str
+    result: str
+    account_id: str | None = None
+    invitation_id: str | None = None
+    detail: str | None = None
+    product_id: str | None = None
+
+
+def split_emails(raw: str | list[str]) -> list[str]:
+    """Addresses from a list, or from one string split on commas, spaces and new lines."""
+    items = [raw] if isinstance(raw, str) else list(raw)
+    return [part for item in items for part in SEPARATORS.split(item) if part]
+
+
+def is_valid_email(address: str) -> bool:
+    return len(address) <= 320 and EMAIL.match(address) is not None
+
+
+def _validated_targets(session: Session, org_id: str, request: InviteRequest
+                       ) -> tuple[list[Product], list[Group], list[str]]:
+    """The products, groups and sites of the request; any unknown one refuses it all."""
+    products: list[Product] = []
+    for item in request.products:
+        product = session.get(Product, item["product_id"])
+        if product is None or product.org_id != org_id:
+            raise InvalidInput(f"no product {item['product_id']} in this organization")
+        if item["role"] not in (product.roles or []):
+            raise InvalidInput(f"role {item['role']!r} is not a role of product "
+                               f"{product.key!r}; choose one of {', '.join(product.roles)}")
+        products.append(product)
+    groups: list[Group] = []
+    for group_id in request.groups:
+        group = admin_groups.get_group(session, org_id, group_id)
+        if group.source != "admin":
+            raise managed_by_directory(session, f"membership of group {group.display_name!r}",
+                                       group.directory_id)
+        groups.append(group)
+    if products:
+        sites = list(dict.fromkeys(p.site_id for p in products))
+    else:
+        sites = list(session.scalars(select(Site.id).where(Site.org_id == org_id)
+                                     .order_by(Site.created_at, Site.id)))
+    return products, groups, sites
+
+
+def invite(session: Session, org_id: str, request: InviteRequest, actor: Actor,
+           settings: InvitationSettings, now: datetime | None = None) -> list[InviteResult]:
+    """Invite every address of the request; the caller commits once for the whole batch."""
+    now = now or utcnow()
+    if len(request.emails) > MAX_ADDRESSES:
+        raise InvalidInput(f"at most {MAX_ADDRESSES} addresses per call, not "
+                           f"{len(request.emails)}")
+    products, groups, sites = _validated_targets(session, org_id, request)
+    norms = {e.lower() for e in request.emails if is_valid_email(e)}
+    existing = {a.email_norm: a for a in session.scalars(
+        select(Account).where(Account.org_id == org_id, Account.email_norm.in_(norms)))
+    } if norms else {}
+    seen: set[str] = set()
+    results: list[InviteResult] = []
+    for address in request.emails:
+        norm = address.lower()
+        if not is_valid_email(address):
+            results.append(InviteResult(address, "invalid_email",
+                                        detail="not an email address"))
+            continue
+        if norm in seen:
+            results.append(InviteResult(address, "duplicate", detail="listed more than once"))
+            continue
+        seen.add(norm)
+        results.append(_invite_one(session, org_id, address, existing.get(norm), request,
+                                   products, groups, sites, actor, settings, now))
+    return results
+
+
+def _invite_one(session: Session, org_id: str, address: str, account: Account | None,
+                request: InviteRequest, products: list[Product], groups: list[Group],
+                sites: list[str], actor: Actor, settings: InvitationSettings,
+                now: datetime) -> InviteResult:
+    if account is not None and account.status == "deactivated":
+        return InviteResult(address, "deactivated", account.id,
+                            detail="the user is deactivated; reactivate it first")
+    if account is not None and account.status != "active":
+        return InviteResult(address, "pending_deletion", account.id,
+                            detail="the user is scheduled for deletion; cancel that first")
+    savepoint = session.begin_nested()
+    try:
+        if account is None:
+            result = _create_invited(session, org_id, address, request, products, groups,
+                                     sites, actor, settings, now)
+        else:
+            result = _grant_existing(session, address, account, request, products, groups,
+                                     sites, actor)
+    except SeatLimitExceeded as exc:
+        savepoint.rollback()
+        return InviteResult(address, "seat_limit", account.id if account else None,
+                            detail=str(exc), product_id=exc.product_id)
+    except (DomainError, IntegrityError) as exc:
+        savepoint.rollback()
+        detail = str(exc) if isinstance(exc, DomainError) else "a concurrent change clashed"
+        return InviteResult(address, "conflict", account.id if account else None,
+                            detail=detail)
+    savepoint.commit()
+    return result
+
+
+def _grant_all(session: Session, account: Account, request: InviteRequest,
+               products: list[Product], groups: list[Group], sites: list[str],
+               actor: Actor, *, new_account: bool) -> list[Product]:
+    """Sites, grants and groups for one account; the products it was newly granted."""
+    for site_id in sites:
+        if new_account:  # nothing to restore and no grants yet: no seat can change
+            session.add(SiteAccess(account_id=account.id, site_id=site_id,
+                                   role=request.site_role))
+            continue
+        row = session.get(SiteAccess, (account.id, site_id))
+        live_rank = SITE_ROLE_RANK.get(row.role, 0) if row and row.removed_at is None else 0
+        if row is None:
+            live_rank = SITE_ROLE_RANK["basic"]  # no row means access as `basic`
+        if live_rank < SITE_ROLE_RANK[request.site_role]:
+            account_lifecycle.add_to_site(session, account.org_id, account.id, site_id,
+                                          request.site_role, actor)
+    granted: list[Product] = []
+    for product, item in zip(products, request.products):
+        _grant, created = product_access.grant_to_account(
+            session, account.org_id, product.id, account.id, item["role"], actor)
+        if created:
+            granted.append(product)
+    for group in groups:
+        admin_groups.add_member(session, group, account.id, "User", actor)
+    return granted
+
+
+def _create_invited(session: Session, org_id: str, address: str, request: InviteRequest,
+                    products: list[Product], groups: list[Group], sites: list[str],
+                    actor: Actor, settings: InvitationSettings, now: datetime) -> InviteResult:
+    account = Account(org_id=org_id, email=address, email_norm=address.lower(),
+                      source="invited", status="active", created_at=now)
+    session.add(account)
+    session.flush()
+    audit.record(session, org_id=org_id, actor=actor, action="user.invited",
+                 target_type="user", target_id=account.id,
+                 changes={"email": address, "site_role": request.site_role,
+                          "products": request.products, "groups": request.groups,
+                          "send_email": request.send_email})
+    _grant_all(session, account, request, products, groups, sites, actor, new_account=True)
+    invitation = issue(session, account, actor, settings, send_email=request.send_email,
+                       products=request.products, groups=request.groups,
+                       site_role=request.site_role, message=request.message, now=now)
+    return InviteResult(address, "invited", account.id, invitation.id)
+
+
+def _grant_existing(session: Session, address: str, account: Account, request: InviteRequest,
+                    products: list[Product], groups: list[Group], sites: list[str],
+                    actor: Actor) -> InviteResult:
+    granted = _grant_all(session, account, request, products, groups, sites, actor,
+                         new_account=False)
+    if granted and request.send_email and account.email:
+        org = session.get(Organization, account.org_id)
+        grant_ids = sorted(g.id for g in session.scalars(select(ProductGrant).where(
+            ProductGrant.account_id == account.id,
+            ProductGrant.product_id.in_([p.id for p in granted]))))
+        outbox.enqueue(session, org_id=account.org_id, to=account.email,
+                       template="access_granted",
+                       cause=f"access_granted:{account.id}:{','.join(grant_ids)}",
+                       context={"org_name": org.name if org else account.org_id,
+                                "product_name": ", ".join(p.name for p in granted),
+                                "message": request.message})
+    detail = (f"already a member; newly granted {', '.join(p.name for p in granted)}"
+              if granted else "already a member; nothing new to grant")
+    return InviteResult(address, "already_member", account.id, detail=detail)
+
+
+def count_results(results: list[InviteResult]) -> dict[str, Any]:
+    """How many addresses ended in each result."""
+    return dict(Counter(r.result for r in results))
