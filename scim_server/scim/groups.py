@@ -6,14 +6,16 @@ from typing import Any, Iterator
 
 from flask import Response, current_app, request
 from sqlalchemy import func, select
+from sqlalchemy.sql import ColumnElement
 
 from .. import db
 from ..models import Group
 from ..services import directory_groups
 from ..services.directory_groups import MemberEdit
-from . import context, patch
+from . import context, cursors, patch
 from .blueprint import bp
-from .errors import PreconditionFailed, scim_response
+from .bodies import BodySource, expected_version, load_body
+from .errors import scim_response
 from .filters import compile_group_filter
 from .group_mapping import (RESOURCE_TYPE, group_data, members_of, stream_members_json,
                             to_resource)
@@ -22,7 +24,7 @@ from .projection import Projection, apply_projection, parse_projection
 from .schema_registry import CORE_GROUP
 from .serializers import load_resource
 from .sorting import group_sort_key, order_by_clause
-from .tolerances import tolerances_for
+from .tolerances import Tolerances, tolerances_for
 from .urls import base_url, resource_url
 from .user_mapping import etag, parse_etag
 
@@ -86,65 +88,46 @@ def _streamed(head: dict[str, Any], group_id: str, status: int, headers: dict[st
     return response
 
 
-def _expected_version(group: Group) -> int | None:
-    wanted = parse_etag(request.headers.get("If-Match"))
-    if wanted is None or wanted is True:
-        return None
-    if wanted != group.version:
-        raise PreconditionFailed(
-            f"If-Match {request.headers.get('If-Match')} does not match the current version "
-            f"{etag(group.version)}")
-    return group.version
+def _directory_tolerances() -> Tolerances:
+    return tolerances_for(context.directory().idp)
 
 
-def _load_body(body: dict[str, Any]) -> Any:
-    lenient = tolerances_for(context.directory().idp).lenient_booleans
-    return load_resource(context.registry(), RESOURCE_TYPE, body, lenient_booleans=lenient)
-
-
-@bp.post("/Groups")
-@context.transactional
-def create_group() -> Response:
-    parsed = _load_body(context.json_body())
+def create_group_from_body(body: dict[str, Any]) -> Group:
+    """Provision a group, with its members, from a POST body (RFC 7644 §3.3)."""
+    tolerances = _directory_tolerances()
+    parsed = load_body(RESOURCE_TYPE, body, tolerances)
     group = directory_groups.create_group(db.session(), context.directory(), group_data(parsed),
                                           context.actor())
-    return _group_response(group, 201)
+    context.record_tolerances(tolerances)
+    return group
 
 
-@bp.get("/Groups/<group_id>")
-def get_group(group_id: str) -> Response:
-    group = directory_groups.get_group(db.session(), context.directory().id, group_id)
-    if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
-        return scim_response(None, 304, {"ETag": etag(group.version)})
-    return _group_response(group)
-
-
-@bp.put("/Groups/<group_id>")
-@context.transactional
-def replace_group(group_id: str) -> Response:
-    session = db.session()
-    group = directory_groups.get_group(session, context.directory().id, group_id)
-    expected = _expected_version(group)
-    parsed = _load_body(context.json_body())
-    group = directory_groups.replace_group(session, context.directory(), group,
-                                           group_data(parsed), context.actor(),
-                                           expected_version=expected)
-    return _group_response(group)
-
-
-@bp.patch("/Groups/<group_id>")
-@context.transactional
-def patch_group(group_id: str) -> Response:
+def replace_group_from_body(group_id: str, body: BodySource, if_match: str | None
+                            ) -> Group:
+    """Replace a group from a PUT body (RFC 7644 §3.5.1); members only when sent."""
     session = db.session()
     directory = context.directory()
     group = directory_groups.get_group(session, directory.id, group_id)
-    expected = _expected_version(group)
-    tolerances = tolerances_for(directory.idp)
+    expected = expected_version(group.version, if_match)
+    tolerances = _directory_tolerances()
+    parsed = load_body(RESOURCE_TYPE, body(), tolerances)
+    group = directory_groups.replace_group(session, directory, group, group_data(parsed),
+                                           context.actor(), expected_version=expected)
+    context.record_tolerances(tolerances)
+    return group
+
+
+def patch_group_from_body(group_id: str, body: BodySource, if_match: str | None) -> Group:
+    """Apply a PatchOp body to a group (RFC 7644 §3.5.2): member edits cost O(k) rows."""
+    session = db.session()
+    directory = context.directory()
+    group = directory_groups.get_group(session, directory.id, group_id)
+    expected = expected_version(group.version, if_match)
+    tolerances = _directory_tolerances()
     document = dict(group.attributes or {})
     document["displayName"] = group.display_name
-    outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, document,
-                                context.json_body(), tolerances, resource_id=group.id)
-    context.record_tolerances(tolerances)
+    outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, document, body(), tolerances,
+                                resource_id=group.id)
     parsed = load_resource(context.registry(), RESOURCE_TYPE,
                            {"schemas": [CORE_GROUP], **outcome.document},
                            lenient_booleans=tolerances.lenient_booleans)
@@ -159,6 +142,44 @@ def patch_group(group_id: str) -> Response:
                                           group_data(parsed, members_given=False), edit,
                                           context.actor(), expected_version=expected,
                                           attributes_changed=outcome.changed)
+    context.record_tolerances(tolerances)
+    return group
+
+
+def delete_group_by_id(group_id: str, if_match: str | None) -> None:
+    """Delete a group and its memberships (RFC 7644 §3.6)."""
+    session = db.session()
+    group = directory_groups.get_group(session, context.directory().id, group_id)
+    directory_groups.delete_group(session, context.directory(), group, context.actor(),
+                                  expected_version=expected_version(group.version, if_match))
+
+
+@bp.post("/Groups")
+@context.transactional
+def create_group() -> Response:
+    return _group_response(create_group_from_body(context.json_body()), 201)
+
+
+@bp.get("/Groups/<group_id>")
+def get_group(group_id: str) -> Response:
+    group = directory_groups.get_group(db.session(), context.directory().id, group_id)
+    if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+        return scim_response(None, 304, {"ETag": etag(group.version)})
+    return _group_response(group)
+
+
+@bp.put("/Groups/<group_id>")
+@context.transactional
+def replace_group(group_id: str) -> Response:
+    group = replace_group_from_body(group_id, context.json_body,
+                                    request.headers.get("If-Match"))
+    return _group_response(group)
+
+
+@bp.patch("/Groups/<group_id>")
+@context.transactional
+def patch_group(group_id: str) -> Response:
+    group = patch_group_from_body(group_id, context.json_body, request.headers.get("If-Match"))
     if request.args.get("attributes") or request.args.get("excludedAttributes"):
         return _group_response(group)
     # RFC 7644 §3.5.2: 204 is allowed when no attributes were asked for; it spares
@@ -169,36 +190,58 @@ def patch_group(group_id: str) -> Response:
 @bp.delete("/Groups/<group_id>")
 @context.transactional
 def delete_group(group_id: str) -> Response:
-    session = db.session()
-    group = directory_groups.get_group(session, context.directory().id, group_id)
-    directory_groups.delete_group(session, context.directory(), group, context.actor(),
-                                  expected_version=_expected_version(group))
+    delete_group_by_id(group_id, request.headers.get("If-Match"))
     return scim_response(None, 204)
+
+
+def _filter(query: ListQuery) -> list[ColumnElement[bool]]:
+    """The filter's predicate (RFC 7644 §3.4.2.2), or nothing when there is no filter."""
+    if not query.filter:
+        return []
+    directory_id = context.directory().id
+    return [compile_group_filter(context.registry(), query.filter, directory_id=directory_id)]
+
+
+def _sort_key(query: ListQuery) -> ColumnElement[Any] | None:
+    return group_sort_key(context.registry(), query.sort_by) if query.sort_by else None
 
 
 def query_groups(query: ListQuery, start_index: int, count: int
                  ) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and one page: a count, a page query and one members query if shown."""
-    registry = context.registry()
+    """Total matches and one page by index (RFC 7644 §3.4.2.4)."""
     session = db.session()
-    directory_id = context.directory().id
-    conditions = [Group.directory_id == directory_id]
-    if query.filter:
-        conditions.append(compile_group_filter(registry, query.filter, directory_id=directory_id))
+    conditions = [Group.directory_id == context.directory().id, *_filter(query)]
     total = session.scalar(select(func.count()).select_from(Group).where(*conditions))
     groups: list[Group] = []
     if count > 0:
-        order = []
-        if query.sort_by:
-            order.append(order_by_clause(group_sort_key(registry, query.sort_by),
-                                         query.descending))
+        order: list[Any] = []
+        key = _sort_key(query)
+        if key is not None:
+            order.append(order_by_clause(key, query.descending))
         order += [Group.created_at, Group.id]
         groups = list(session.scalars(select(Group).where(*conditions).order_by(*order)
                                       .offset(start_index - 1).limit(count)))
     return total or 0, _render(groups, query.projection)
 
 
+def cursor_groups(query: ListQuery) -> dict[str, Any]:
+    """Total matches and one keyset page by cursor (RFC 9865): deep pages cost the same."""
+    assert query.cursor is not None
+    session = db.session()
+    directory_id = context.directory().id
+    scope = Group.directory_id == directory_id
+    conditions = _filter(query)
+    fingerprint = cursors.query_fingerprint(directory_id, RESOURCE_TYPE, query)
+    page = cursors.cursor_page(session, Group, scope, conditions, _sort_key(query),
+                               query.descending, query.cursor, query.count, fingerprint)
+    total = session.scalar(select(func.count()).select_from(Group)
+                           .where(scope, *conditions))
+    return cursors.cursor_list_response(_render(page.rows, query.projection), total or 0, page)
+
+
 def list_groups(query: ListQuery) -> Response:
+    if query.cursor is not None:
+        return scim_response(cursor_groups(query))
     total, resources = query_groups(query, query.start_index, query.count)
     return scim_response(list_response(resources, total, query.start_index))
 
@@ -216,4 +259,4 @@ def list_groups_endpoint() -> Response:
 
 @bp.post("/Groups/.search")
 def search_groups() -> Response:
-    return list_groups(list_query(search_params(context.json_body())))
+    return list_groups(list_query(search_params(context.json_body(), cursors=True)))

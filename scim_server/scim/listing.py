@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import InvalidSyntax, InvalidValue
+from .errors import InvalidCursor, InvalidSyntax, InvalidValue
 from .projection import Projection, parse_projection
 from .schema_registry import SchemaRegistry
 
@@ -22,6 +22,8 @@ class ListQuery:
     start_index: int
     count: int
     projection: Projection
+    #: None for index paging; "" asks for the first page of cursor paging (RFC 9865 §2).
+    cursor: str | None = None
 
 
 def _integer(value: Any, name: str) -> int | None:
@@ -41,7 +43,11 @@ def _integer(value: Any, name: str) -> int | None:
 def parse_list_query(registry: SchemaRegistry, resource_type: str, params: Mapping[str, Any],
                      *, default_count: int, max_count: int) -> ListQuery:
     """Read the parameters; out-of-range paging values are clamped as the RFC says."""
+    cursor = _cursor(params)
     start = _integer(params.get("startIndex"), "startIndex")
+    if cursor is not None and start is not None:
+        raise InvalidValue("startIndex and cursor cannot be used together: page by index "
+                           "(startIndex) or by cursor (cursor), not both (RFC 9865 §2)")
     count = _integer(params.get("count"), "count")
     # RFC 7644 §3.4.2.4: startIndex < 1 is taken as 1; a negative count as 0.
     start = 1 if start is None or start < 1 else start
@@ -61,16 +67,31 @@ def parse_list_query(registry: SchemaRegistry, resource_type: str, params: Mappi
     if projection.attributes and projection.excluded:
         raise InvalidValue("attributes and excludedAttributes cannot be used together")
     return ListQuery(filter_text or None, sort_by or None,
-                     bool(order and order.lower() == "descending"), start, count, projection)
+                     bool(order and order.lower() == "descending"), start, count, projection,
+                     cursor)
 
 
-def search_params(body: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of a POST `.search` body (RFC 7644 §3.4.3)."""
+def _cursor(params: Mapping[str, Any]) -> str | None:
+    """`cursor`: absent for index paging, empty for the first page (RFC 9865 §2)."""
+    value = params.get("cursor")
+    if value is None:  # absent, or null in a .search body: unassigned (RFC 7643 §2.5)
+        return None
+    if not isinstance(value, str):
+        raise InvalidCursor("cursor must be a string: empty for the first page, then the "
+                            "nextCursor or previousCursor of the previous response")
+    return value.strip()
+
+
+def search_params(body: dict[str, Any], *, cursors: bool = False) -> dict[str, Any]:
+    """The parameters of a POST `.search` body (RFC 7644 §3.4.3; `cursor`: RFC 9865 §2.3)."""
     schemas = body.get("schemas")
     if not isinstance(schemas, list) or SEARCH_REQUEST not in schemas:
         raise InvalidSyntax(f"a search request must list the schema {SEARCH_REQUEST}")
+    if body.get("cursor") is not None and not cursors:
+        raise InvalidValue("cursor paging is offered on /Users/.search and /Groups/.search; "
+                           "a search across resource types pages by startIndex")
     known = {"schemas", "attributes", "excludedAttributes", "filter", "sortBy", "sortOrder",
-             "startIndex", "count"}
+             "startIndex", "count", "cursor"}
     unknown = sorted(set(body) - known)
     if unknown:
         raise InvalidSyntax(f"unknown search parameters: {', '.join(unknown)}")

@@ -5,20 +5,22 @@ from typing import Any
 
 from flask import Response, request
 from sqlalchemy import func, select
+from sqlalchemy.sql import ColumnElement
 
 from .. import db
 from ..models import DirectoryUser
 from ..services import directory_users, memberships
-from . import context, patch
+from . import context, cursors, patch
 from .blueprint import bp
-from .errors import NotImplementedByServer, PreconditionFailed, scim_response
+from .bodies import BodySource, expected_version, load_body
+from .errors import NotImplementedByServer, scim_response
 from .filters import compile_user_filter
 from .listing import ListQuery, list_response, parse_list_query, search_params
 from .projection import Projection, apply_projection, parse_projection
 from .schema_registry import CORE_USER
-from .serializers import ParsedResource, load_resource
+from .serializers import load_resource
 from .sorting import order_by_clause, user_sort_key
-from .tolerances import tolerances_for
+from .tolerances import Tolerances, tolerances_for
 from .urls import resource_url
 from .user_mapping import RESOURCE_TYPE, etag, parse_etag, to_resource, user_data
 
@@ -33,7 +35,7 @@ def _render(users: list[DirectoryUser], projection: Projection) -> list[dict[str
     groups: dict[str, list[tuple[str, str, str]]] | None = None
     if projection.wants(CORE_USER, "groups"):
         groups = memberships.groups_of_members(db.session(), [u.id for u in users],
-                                                  context.directory().id)
+                                               context.directory().id)
     registry = context.registry()
     rendered = []
     for user in users:
@@ -55,34 +57,67 @@ def _user_response(user: DirectoryUser, status: int = 200) -> Response:
     return scim_response(body, status, headers)
 
 
-def _expected_version(user: DirectoryUser) -> int | None:
-    """`If-Match` (RFC 7644 §3.14): a stale version fails with 412 before any change."""
-    wanted = parse_etag(request.headers.get("If-Match"))
-    if wanted is None or wanted is True:
-        return None
-    if wanted != user.version:
-        raise PreconditionFailed(
-            f"If-Match {request.headers.get('If-Match')} does not match the current version "
-            f"{etag(user.version)}")
-    return user.version
+def _directory_tolerances() -> Tolerances:
+    return tolerances_for(context.directory().idp)
 
 
-def _lenient() -> bool:
-    return tolerances_for(context.directory().idp).lenient_booleans
+def create_user_from_body(body: dict[str, Any]) -> DirectoryUser:
+    """Provision a user from a POST body (RFC 7644 §3.3)."""
+    tolerances = _directory_tolerances()
+    parsed = load_body(RESOURCE_TYPE, body, tolerances)
+    user = directory_users.create_user(db.session(), context.directory(), user_data(parsed),
+                                       context.actor())
+    context.record_tolerances(tolerances)
+    return user
 
 
-def _parse_body() -> ParsedResource:
-    return load_resource(context.registry(), RESOURCE_TYPE, context.json_body(),
-                         lenient_booleans=_lenient())
+def replace_user_from_body(user_id: str, body: BodySource, if_match: str | None
+                           ) -> DirectoryUser:
+    """Replace a user's writable attributes from a PUT body (RFC 7644 §3.5.1)."""
+    session = db.session()
+    directory = context.directory()
+    user = directory_users.get_user(session, directory.id, user_id)
+    expected = expected_version(user.version, if_match)
+    tolerances = _directory_tolerances()
+    parsed = load_body(RESOURCE_TYPE, body(), tolerances)
+    user = directory_users.replace_user(session, directory, user, user_data(parsed),
+                                        context.actor(), expected_version=expected)
+    context.record_tolerances(tolerances)
+    return user
+
+
+def patch_user_from_body(user_id: str, body: BodySource, if_match: str | None) -> DirectoryUser:
+    """Apply a PatchOp body to a user (RFC 7644 §3.5.2)."""
+    session = db.session()
+    directory = context.directory()
+    user = directory_users.get_user(session, directory.id, user_id)
+    expected = expected_version(user.version, if_match)
+    tolerances = _directory_tolerances()
+    outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, dict(user.attributes),
+                                body(), tolerances, resource_id=user.id)
+    if outcome.changed or outcome.password is not None:
+        parsed = load_resource(context.registry(), RESOURCE_TYPE,
+                               {"schemas": [CORE_USER], **outcome.document},
+                               lenient_booleans=tolerances.lenient_booleans)
+        parsed.password = outcome.password
+        user = directory_users.replace_user(session, directory, user, user_data(parsed),
+                                            context.actor(), expected_version=expected)
+    context.record_tolerances(tolerances)
+    return user
+
+
+def delete_user_by_id(user_id: str, if_match: str | None) -> None:
+    """Remove a user's SCIM resource (RFC 7644 §3.6); the account stays, deactivated."""
+    session = db.session()
+    user = directory_users.get_user(session, context.directory().id, user_id)
+    directory_users.delete_user(session, context.directory(), user, context.actor(),
+                                expected_version=expected_version(user.version, if_match))
 
 
 @bp.post("/Users")
 @context.transactional
 def create_user() -> Response:
-    parsed = _parse_body()
-    user = directory_users.create_user(db.session(), context.directory(), user_data(parsed),
-                                       context.actor())
-    return _user_response(user, 201)
+    return _user_response(create_user_from_body(context.json_body()), 201)
 
 
 @bp.get("/Users/<user_id>")
@@ -96,68 +131,72 @@ def get_user(user_id: str) -> Response:
 @bp.put("/Users/<user_id>")
 @context.transactional
 def replace_user(user_id: str) -> Response:
-    session = db.session()
-    user = directory_users.get_user(session, context.directory().id, user_id)
-    expected = _expected_version(user)
-    parsed = _parse_body()
-    user = directory_users.replace_user(session, context.directory(), user, user_data(parsed),
-                                        context.actor(), expected_version=expected)
+    user = replace_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
     return _user_response(user)
 
 
 @bp.patch("/Users/<user_id>")
 @context.transactional
 def patch_user(user_id: str) -> Response:
-    session = db.session()
-    directory = context.directory()
-    user = directory_users.get_user(session, directory.id, user_id)
-    expected = _expected_version(user)
-    tolerances = tolerances_for(directory.idp)
-    outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, dict(user.attributes),
-                                context.json_body(), tolerances, resource_id=user.id)
-    context.record_tolerances(tolerances)
-    if outcome.changed or outcome.password is not None:
-        parsed = load_resource(context.registry(), RESOURCE_TYPE,
-                               {"schemas": [CORE_USER], **outcome.document},
-                               lenient_booleans=tolerances.lenient_booleans)
-        parsed.password = outcome.password
-        user = directory_users.replace_user(session, directory, user, user_data(parsed),
-                                            context.actor(), expected_version=expected)
+    user = patch_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
     return _user_response(user)
 
 
 @bp.delete("/Users/<user_id>")
 @context.transactional
 def delete_user(user_id: str) -> Response:
-    session = db.session()
-    user = directory_users.get_user(session, context.directory().id, user_id)
-    directory_users.delete_user(session, context.directory(), user, context.actor(),
-                                expected_version=_expected_version(user))
+    delete_user_by_id(user_id, request.headers.get("If-Match"))
     return scim_response(None, 204)
+
+
+def _filter(query: ListQuery) -> list[ColumnElement[bool]]:
+    """The filter's predicate (RFC 7644 §3.4.2.2), or nothing when there is no filter."""
+    if not query.filter:
+        return []
+    directory_id = context.directory().id
+    return [compile_user_filter(context.registry(), query.filter, directory_id=directory_id)]
+
+
+def _sort_key(query: ListQuery) -> ColumnElement[Any] | None:
+    return user_sort_key(context.registry(), query.sort_by) if query.sort_by else None
 
 
 def query_users(query: ListQuery, start_index: int, count: int
                 ) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and one page of resources: a count, a page query, one groups query."""
-    registry = context.registry()
+    """Total matches and one page by index (RFC 7644 §3.4.2.4)."""
     session = db.session()
-    directory_id = context.directory().id
-    conditions = [DirectoryUser.directory_id == directory_id]
-    if query.filter:
-        conditions.append(compile_user_filter(registry, query.filter, directory_id=directory_id))
+    conditions = [DirectoryUser.directory_id == context.directory().id, *_filter(query)]
     total = session.scalar(select(func.count()).select_from(DirectoryUser).where(*conditions))
     users: list[DirectoryUser] = []
     if count > 0:
-        order = []
-        if query.sort_by:
-            order.append(order_by_clause(user_sort_key(registry, query.sort_by), query.descending))
+        order: list[Any] = []
+        key = _sort_key(query)
+        if key is not None:
+            order.append(order_by_clause(key, query.descending))
         order += [DirectoryUser.created_at, DirectoryUser.id]
         users = list(session.scalars(select(DirectoryUser).where(*conditions).order_by(*order)
                                      .offset(start_index - 1).limit(count)))
     return total or 0, _render(users, query.projection)
 
 
+def cursor_users(query: ListQuery) -> dict[str, Any]:
+    """Total matches and one keyset page by cursor (RFC 9865): deep pages cost the same."""
+    assert query.cursor is not None
+    session = db.session()
+    directory_id = context.directory().id
+    scope = DirectoryUser.directory_id == directory_id
+    conditions = _filter(query)
+    fingerprint = cursors.query_fingerprint(directory_id, RESOURCE_TYPE, query)
+    page = cursors.cursor_page(session, DirectoryUser, scope, conditions, _sort_key(query),
+                               query.descending, query.cursor, query.count, fingerprint)
+    total = session.scalar(select(func.count()).select_from(DirectoryUser)
+                           .where(scope, *conditions))
+    return cursors.cursor_list_response(_render(page.rows, query.projection), total or 0, page)
+
+
 def list_users(query: ListQuery) -> Response:
+    if query.cursor is not None:
+        return scim_response(cursor_users(query))
     total, resources = query_users(query, query.start_index, query.count)
     return scim_response(list_response(resources, total, query.start_index))
 
@@ -175,7 +214,7 @@ def list_users_endpoint() -> Response:
 
 @bp.post("/Users/.search")
 def search_users() -> Response:
-    return list_users(list_query(search_params(context.json_body())))
+    return list_users(list_query(search_params(context.json_body(), cursors=True)))
 
 
 @bp.route("/Me", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
