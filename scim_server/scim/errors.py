@@ -159,6 +159,20 @@ def from_domain(error: domain.DomainError) -> ScimError:
     return ScimError(str(error))
 
 
+def as_scim_error(error: Exception) -> ScimError | None:
+    """The SCIM error a client-caused failure stands for (what the handlers below send),
+    or None for anything else; used where one request carries many (Bulk, RFC 7644 §3.7)."""
+    if isinstance(error, ScimError):
+        return error
+    if isinstance(error, domain.DomainError):
+        return from_domain(error)
+    if isinstance(error, ValidationError):
+        return InvalidValue(_describe_validation(error.messages))
+    if isinstance(error, IntegrityError):
+        return Uniqueness("a resource with the same unique value already exists")
+    return None
+
+
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response with the SCIM media type (RFC 7644 §3.1)."""
     response = current_app.response_class(
