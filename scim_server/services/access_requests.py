@@ -8,9 +8,9 @@ request while one is pending returns the pending one. Deciding is a conditional 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -186,7 +186,7 @@ def _decide(session: Session, request: AccessRequest, status: str, actor: Actor,
         .values(status=status, decided_at=utcnow(), decided_by=_actor_label(actor), **values)
         .execution_options(synchronize_session=False))
     session.refresh(request)
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def _already_decided(request: AccessRequest, wanted: str) -> AccessRequest:

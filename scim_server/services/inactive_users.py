@@ -81,8 +81,7 @@ def sweep(session: Session, org_id: str, days: int, actor: Actor, *, dry_run: bo
           now: datetime | None = None) -> Sweep:
     """Deactivate every inactive billable account in one audited operation, or show who."""
     result = Sweep(days, cutoff_for(days, now), dry_run)
-    stmt = inactive_accounts_query(org_id, days, now).order_by(Account.created_at,
-                                                                        Account.id)
+    stmt = inactive_accounts_query(org_id, days, now).order_by(Account.created_at, Account.id)
     if not dry_run:
         stmt = stmt.with_for_update()
     result.accounts = list(session.scalars(stmt))

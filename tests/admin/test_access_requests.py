@@ -87,8 +87,8 @@ def test_file_once_and_review_with_everything_an_admin_needs(
     doc = filed.get_json()
     assert (doc["status"], doc["source"], doc["reason"]) == ("pending", "product",
                                                              "sprint planning")
-    again = product_service.post("/access-requests", json={"account_id": ann,
-                                                            "product_id": jira["id"]})
+    again = product_service.post("/access-requests",
+                                 json={"account_id": ann, "product_id": jira["id"]})
     assert again.status_code == 200 and again.get_json()["id"] == doc["id"]
     listed = admin.get("/access-requests").get_json()
     assert listed["meta"]["total"] == 1
