@@ -1,10 +1,10 @@
 """The SCIM 2.0 blueprint: one per server, tenanted by the directory in the URL."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, Response, current_app, g
 
 from .. import db
+from ..services import tenancy
 from . import context
 from .errors import register_error_handlers
 
@@ -19,14 +19,17 @@ def _bind_directory(_endpoint: str | None, values: dict | None) -> None:
 
 
 @bp.after_request
-def _persist_token_use(response: Response) -> Response:
-    """Reads keep a token's last-used time fresh without a write on every request."""
-    if g.pop("scim_token_touched", False) and response.status_code < 400:
-        session = db.session()
-        try:
-            session.commit()
-        except SQLAlchemyError:  # best effort: a busy database must not fail a good read
-            session.rollback()
+def _record_token_use(response: Response) -> Response:
+    """Keep a token's last-used time fresh without making reads wait on writers.
+
+    The write runs in its own short transaction after the view, so a read never holds or
+    waits for the write lock; if the database is busy, this use simply goes unrecorded.
+    """
+    token_id = g.pop("scim_token_used", None)
+    if token_id is not None and response.status_code < 400:
+        resolution = context.config().token_last_used_resolution_seconds
+        tenancy.record_token_use(current_app.extensions[db.EXTENSION_KEY][0], token_id,
+                                 resolution_seconds=resolution)
     return response
 
 

@@ -8,6 +8,7 @@ from flask import current_app, g, request
 
 from .. import db
 from ..config import Config
+from ..ops import metrics
 from ..models import Directory, ScimToken, utcnow
 from ..services import tenancy, tolerance_log
 from ..services.actors import Actor
@@ -60,12 +61,10 @@ def authenticate(directory_id: str) -> None:
 
 
 def _touch_last_used(token: ScimToken) -> None:
-    """Record use at a coarse resolution, so reads do not become writes on every request."""
-    now = utcnow()
+    """Note a use to record after the response, at a coarse resolution (see blueprint)."""
     resolution = config().token_last_used_resolution_seconds
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= resolution:
-        token.last_used_at = now
-        g.scim_token_touched = True
+    if token.last_used_at is None or (utcnow() - token.last_used_at).total_seconds() >= resolution:
+        g.scim_token_used = token.id
 
 
 def json_body() -> dict[str, Any]:
@@ -104,3 +103,5 @@ def record_tolerances(tolerances: Any) -> None:
     fired = list(getattr(tolerances, "fired", ()) or ())
     if fired:
         tolerance_log.record_fired(db.session(), directory().id, fired, g.get("request_id"))
+        for name in fired:
+            metrics.record_tolerance(directory().id, name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..models import Directory, Organization, ScimToken, Site, utcnow
@@ -101,6 +102,30 @@ def find_usable_token(session: Session, secret: str, now: datetime | None = None
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
     return token
+
+
+def record_token_use(engine: Engine, token_id: str, *, resolution_seconds: int) -> None:
+    """Set `last_used_at` unless another request did within the resolution; best effort.
+
+    The conditional UPDATE makes concurrent workers write at most once per window. On
+    SQLite it waits at most a moment for the write lock instead of the usual 30 s.
+    """
+    now = utcnow()
+    stale = or_(ScimToken.last_used_at.is_(None),
+                ScimToken.last_used_at < now - timedelta(seconds=resolution_seconds))
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout=250")
+            try:
+                connection.execute(update(ScimToken).where(ScimToken.id == token_id, stale)
+                                   .values(last_used_at=now))
+                connection.commit()
+            finally:
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+    except SQLAlchemyError:
+        pass  # a busy database loses one last-used update, never a request
 
 
 def _iso(value: datetime | None) -> str | None:
