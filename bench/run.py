@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "profile": profile.name, "workers": args.workers, "client_threads": profile.threads,
+        "user_scales": list(profile.user_scales), "group_sizes": list(profile.group_sizes),
         "machine": report.machine(),
         "postgresql": postgres_version() if "postgresql" in backends else None,
     }
