@@ -21,7 +21,7 @@ from flask import Flask
 import scim_server
 from scim_server import Config, create_app, db
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("SCIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def free_port() -> int:
