@@ -35,4 +35,4 @@ def _record_token_use(response: Response) -> Response:
 
 register_error_handlers(bp)
 
-from . import discovery, groups, search, users  # noqa: E402,F401  (routes register on import)
+from . import bulk, discovery, groups, search, users  # noqa: E402,F401  (routes register on import)

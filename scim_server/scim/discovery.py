@@ -14,7 +14,7 @@ LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
 #: Features switched on as their modules land; read by `/ServiceProviderConfig`.
-CAPABILITIES: dict[str, bool] = {"bulk": False, "cursor": True}
+CAPABILITIES: dict[str, bool] = {"bulk": True, "cursor": True}
 
 
 def _refuse_filters() -> None:
