@@ -301,6 +301,7 @@ class ToleranceSchema(Schema):
     name = out(fields.String())
     count = out(fields.Integer())
     last_fired_at = out(fields.DateTime())
+    last_request_id = out(fields.String(allow_none=True))
 
 
 class AdminKeySchema(TokenSchema):
