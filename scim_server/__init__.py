@@ -41,12 +41,14 @@ def register_blueprints(app: Flask) -> None:
     from .admin import blueprint as admin_blueprint
     from .ops import blueprint as ops_blueprint
     from .public import invitations as invitations_page
+    from .public import signup as signup_api
     from .scim import blueprint as scim_blueprint
 
     app.register_blueprint(scim_blueprint.bp)
     app.register_blueprint(ops_blueprint.bp)
     app.register_blueprint(admin_blueprint.bp)
     app.register_blueprint(invitations_page.bp)
+    app.register_blueprint(signup_api.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

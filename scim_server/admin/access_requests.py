@@ -1,5 +1,4 @@
-"""`access-requests`: file, review across every site, approve, deny, reopen; and the
-organization's request settings (`access-settings`)."""
+"""`access-requests`: file, review across every site, approve, deny, reopen; `user-interests`."""
 from __future__ import annotations
 
 from typing import Any, cast
@@ -16,7 +15,6 @@ from ..services import access_requests as service
 from ..services import org_accounts
 from ..services.licences import used_seats
 from ..services.product_access import effective_access
-from ..services.request_settings import NOTIFY_MODES, org_settings, update_settings
 from . import auth, context
 from .blueprint import ORG, bp, endpoint
 from .errors import Problem, problem_response
@@ -91,18 +89,6 @@ class AccessRequestSchema(Schema):
     reopened_at = out(fields.DateTime(allow_none=True))
     account = out(fields.Nested(RequesterSchema))
     product = out(fields.Nested(RequestedProductSchema))
-
-
-class AccessSettingsSchema(Schema):
-    deactivated_may_request = out(fields.Boolean())
-    notify_admins_on_requests = out(fields.String(validate=validate.OneOf(NOTIFY_MODES)))
-    signup_any_domain = out(fields.Boolean())
-
-
-class AccessSettingsUpdateSchema(Schema):
-    deactivated_may_request = fields.Boolean(truthy={True}, falsy={False})
-    notify_admins_on_requests = fields.String(validate=validate.OneOf(NOTIFY_MODES))
-    signup_any_domain = fields.Boolean(truthy={True}, falsy={False})
 
 
 @bp.errorhandler(service.RequestRefused)
@@ -212,16 +198,3 @@ def deny_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]
           summary="Lift a denial so the person may ask again")
 def reopen_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return _document(service.reopen(db.session(), auth.org_id(), request_id, auth.actor()))
-
-
-@endpoint(ORG + "/access-settings", "GET", permission="org:read", tag="access-requests",
-          response=AccessSettingsSchema, summary="Read the access request and sign-up settings")
-def get_access_settings() -> dict[str, Any]:
-    return org_settings(db.session(), auth.org_id())
-
-
-@endpoint(ORG + "/access-settings", "PATCH", permission="org:write", tag="access-requests",
-          body=AccessSettingsUpdateSchema, response=AccessSettingsSchema,
-          summary="Change the access request and sign-up settings")
-def update_access_settings(body: dict[str, Any]) -> dict[str, Any]:
-    return update_settings(db.session(), auth.org_id(), body, auth.actor())

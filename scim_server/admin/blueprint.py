@@ -143,5 +143,5 @@ register_error_handlers(bp)
 
 from . import (audit_log, directories, groups, keys, openapi, products,  # noqa: E402,F401
                sites, users)
-from . import access_requests, activity  # noqa: E402,F401
+from . import access_requests, activity, domains  # noqa: E402,F401
 from . import invitations, outbox  # noqa: E402,F401

@@ -79,14 +79,18 @@ def standing_denial(session: Session, account_id: str, product_id: str) -> Acces
         .order_by(AccessRequest.decided_at.desc())).first()
 
 
-def check_may_request(session: Session, account: Account, product: Product) -> None:
-    """Raise `RequestRefused` when a rule forbids this account to ask for this product."""
+def check_may_request(session: Session, account: Account, product: Product, *,
+                      require_verified: bool = True) -> None:
+    """Raise `RequestRefused` when a rule forbids this account to ask for this product.
+
+    Only self-signup skips `require_verified`: its request waits for the emailed link.
+    """
     who = account.email or account.id
     if account.erased_at is not None or account.status == "pending_deletion":
         raise RequestRefused(409, "account-pending-deletion", "Account is being deleted",
                              f"user {who} is scheduled for deletion; an admin must cancel the "
                              "deletion before they can ask for access", account_id=account.id)
-    if not account.email_verified:
+    if require_verified and not account.email_verified:
         raise RequestRefused(403, "email-not-verified", "Email not verified",
                              f"the email of user {who} is not verified; they can ask for access "
                              "once they accept their invitation or their identity provider "
@@ -113,11 +117,12 @@ def check_may_request(session: Session, account: Account, product: Product) -> N
 def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *,
                  account_id: str | None = None, email: str | None = None,
                  reason: str | None = None, source: str = "admin",
-                 review_base: str | None = None) -> tuple[AccessRequest, bool]:
+                 review_base: str | None = None, require_verified: bool = True,
+                 notify: bool = True) -> tuple[AccessRequest, bool]:
     """File a request (True) or return the one already pending (False); admins are emailed."""
     product = _product(session, org_id, product_id)
     account = find_account(session, org_id, account_id=account_id, email=email)
-    check_may_request(session, account, product)
+    check_may_request(session, account, product, require_verified=require_verified)
     existing = pending_request(session, account.id, product.id)
     if existing is not None:
         return existing, False
@@ -153,27 +158,32 @@ def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *
                  target_type="user", target_id=account.id,
                  changes={"request_id": request.id, "product_id": product.id,
                           "source": source, "reason": reason})
-    notify_admins(session, request, account, product, review_base)
+    if notify:
+        notify_admins(session, account, product, cause=f"access_request.filed:{request.id}",
+                      reason=reason,
+                      review_url=f"{review_base}/{request.id}" if review_base else None)
     return request, True
 
 
-def notify_admins(session: Session, request: AccessRequest, account: Account, product: Product,
-                  review_base: str | None, approval_required: bool = True) -> int:
-    """Email every organization admin with an email about a new request; how many."""
-    mode = org_settings(session, request.org_id)["notify_admins_on_requests"]
+def notify_admins(session: Session, account: Account, product: Product, *, cause: str,
+                  reason: str | None, review_url: str | None,
+                  approval_required: bool = True) -> int:
+    """Email every active organization admin about someone asking for (or signing up to)
+    a product, per the `notify_admins_on_requests` setting; how many were emailed."""
+    mode = org_settings(session, product.org_id)["notify_admins_on_requests"]
     if mode == "approval_required" and not approval_required:
         return 0
     admins = session.scalars(select(Account).where(
-        Account.org_id == request.org_id, Account.is_org_admin.is_(True),
+        Account.org_id == product.org_id, Account.is_org_admin.is_(True),
         Account.status == "active", Account.email.is_not(None)).order_by(Account.id)).all()
-    context = {"org_name": _org_name(session, request.org_id), "product_name": product.name,
+    context = {"org_name": _org_name(session, product.org_id), "product_name": product.name,
                "requester_email": account.email or account.id,
-               "requester_name": account.display_name, "reason": request.reason,
-               "review_url": f"{review_base}/{request.id}" if review_base else None}
+               "requester_name": account.display_name, "reason": reason,
+               "review_url": review_url}
     for admin in admins:
-        outbox.enqueue(session, org_id=request.org_id, to=str(admin.email),
+        outbox.enqueue(session, org_id=product.org_id, to=str(admin.email),
                        template="access_request_filed", context=context,
-                       cause=f"access_request.filed:{request.id}:{admin.id}")
+                       cause=f"{cause}:{admin.id}")
     return len(admins)
 
 
@@ -211,6 +221,11 @@ def approve(session: Session, org_id: str, request_id: str, actor: Actor,
                                                   role=chosen):
         return _already_decided(request, "approved")
     account = get_account(session, org_id, request.account_id, lock=True)
+    if not account.email_verified:
+        raise RequestRefused(409, "email-not-verified", "Email not verified",
+                             f"{account.email or account.id} has not confirmed their email "
+                             "address yet (the sign-up email has the link); approve once they "
+                             "have", account_id=account.id)
     reactivated = account.status == "deactivated"
     if reactivated:
         lifecycle.reactivate(session, org_id, account.id, actor)

@@ -300,23 +300,3 @@ def test_two_admins_deciding_at_once_leave_one_decision(
     assert decided == [f"access_request_{final}"]
     has_grant = bool(admin.get(f"/users/{dee}").get_json()["product_access"])
     assert has_grant == (final == "approved")
-
-
-def test_settings_read_update_validate_and_audit(app: Flask, admin: AdminClient,
-                                                 tenant: Tenant) -> None:
-    assert admin.get("/access-settings").get_json() == {
-        "deactivated_may_request": True, "notify_admins_on_requests": "always",
-        "signup_any_domain": False}
-    changed = admin.patch("/access-settings", json={"notify_admins_on_requests":
-                                                    "approval_required"}).get_json()
-    assert changed["notify_admins_on_requests"] == "approval_required"
-    problem(admin.patch("/access-settings", json={"notify_admins_on_requests": "never"}), 422)
-    problem(admin.patch("/access-settings", json={"signup_any_domain": "yes"}), 422)
-    problem(admin.patch("/access-settings", json={"colour": "blue"}), 422)
-    with app.app_context():
-        session = db.new_session(app, writes=False)
-        org = session.get(Organization, tenant.org_id)
-        assert org.settings["notify_admins_on_requests"] == "approval_required"
-        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "organization.settings_updated")) == 1
-        session.close()

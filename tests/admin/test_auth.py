@@ -78,6 +78,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", ORG + "/activity"): {"org-admin", "product-service"},
     ("GET", ORG + "/inactive-users"): READERS,
     ("POST", ORG + "/inactive-users/deactivate"): ACCESS,
+    ("GET", ORG + "/domains"): READERS,
+    ("POST", ORG + "/domains"): ADMIN,
+    ("DELETE", ORG + "/domains/<rule_id>"): ADMIN,
     # Invitations and the outbox (issue 5).
     ("POST", ORG + "/invitations"): ACCESS,
     ("GET", ORG + "/invitations"): READERS,

@@ -144,6 +144,9 @@ def test_every_live_response_matches_the_document(
     api.post("/activity", json={"account_id": ann, "product_id": product["id"]})
     api.get("/inactive-users?days=30")
     api.post("/inactive-users/deactivate", json={"days": 30, "dry_run": True})
+    rule = api.post("/domains", json={"domain": "acme.test", "product_id": product["id"]})
+    api.get("/domains")
+    api.delete(f"/domains/{rule.get_json()['id']}")
     statuses = {status for _m, _t, status in api.checked | reader.checked}
     assert {200, 201, 204, 400, 401, 403, 404, 409, 412, 422} <= statuses
     operations = {(m.upper(), t) for t, item in spec["paths"].items() for m in item}

@@ -1,0 +1,97 @@
+"""`POST /signup` `{"email", "product_id"}`: self-signup on an approved email domain.
+
+Public: no credential. The answer says what happened (`granted`, `requested`,
+`already_requested`) and whether a confirmation email was sent; refusals are RFC 9457
+problem documents like the admin API's.
+"""
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Blueprint, Response, current_app, json, request
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .. import db
+from ..admin.errors import Problem, from_domain, problem_response
+from ..config import Config
+from ..services import signup as service
+from ..services.access_requests import RequestRefused
+from ..services.errors import DomainError
+from ..services.invitation_tokens import InvitationSettings
+
+bp = Blueprint("public_signup", __name__)
+MESSAGES = {
+    "granted": "You have access to {product}.",
+    "requested": "Your request for {product} was sent to the administrators.",
+    "already_requested": "You already asked for {product}; the administrators will decide.",
+}
+
+
+class SignupSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+def _body() -> dict[str, Any]:
+    if (request.mimetype or "").lower() != "application/json":
+        raise Problem(415, "send the body as application/json", slug="unsupported-media-type")
+    try:
+        raw = json.loads(request.get_data(cache=True) or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}", slug="malformed-body") from exc
+    if not isinstance(raw, dict):
+        raise Problem(400, "the body must be a JSON object", slug="malformed-body")
+    return cast(dict[str, Any], SignupSchema().load(raw))
+
+
+@bp.post("/signup")
+def sign_up() -> Response:
+    """Grant or request a product for an address on an approved domain."""
+    body = _body()
+    config = cast(Config, current_app.config["SCIM"])
+    session = db.session()
+    result = service.sign_up(session, body["email"], body["product_id"],
+                             InvitationSettings(public_url=str(config.public_url)))
+    session.commit()
+    detail = MESSAGES[result.result].format(product=result.product.name)
+    if result.verify_email:
+        detail += " Confirm your email address with the link we sent you."
+    payload = {"result": result.result, "email": result.account.email,
+               "product_id": result.product.id, "verify_email": result.verify_email,
+               "detail": detail}
+    return current_app.response_class(json.dumps(payload), status=202,
+                                      mimetype="application/json")
+
+
+@bp.errorhandler(Problem)
+def _problem(error: Problem) -> Response:
+    return problem_response(error)
+
+
+@bp.errorhandler(RequestRefused)
+def _refused(error: RequestRefused) -> Response:
+    return problem_response(Problem(error.status, str(error), slug=error.slug, title=error.title))
+
+
+@bp.errorhandler(DomainError)
+def _domain(error: DomainError) -> Response:
+    return problem_response(from_domain(error))
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(error: ValidationError) -> Response:
+    return problem_response(Problem(422, "the request has invalid fields; see errors",
+                                    slug="validation-failed", errors=error.messages))
+
+
+@bp.errorhandler(IntegrityError)
+def _conflict(_error: IntegrityError) -> Response:
+    return problem_response(Problem(409, "a concurrent sign-up changed this; retry",
+                                    slug="conflict"))
+
+
+@bp.errorhandler(OperationalError)
+def _unavailable(_error: OperationalError) -> Response:
+    return problem_response(Problem(503, "the database is busy; retry",
+                                    headers={"Retry-After": "1"}))
