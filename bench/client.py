@@ -88,6 +88,14 @@ def _check(request: dict[str, Any], status: int, data: bytes) -> str | None:
     expected = request.get("expect", [200])
     if status not in expected:
         return f"{request['method']} {request['path'][:80]} -> {status} {data[:200]!r}"
+    if "expect_created" in request:
+        operations = json.loads(data).get("Operations") or []
+        created = sum(1 for op in operations if str(op.get("status", "")).startswith("201"))
+        if created != request["expect_created"]:
+            failed = next((op for op in operations
+                           if not str(op.get("status", "")).startswith("201")), None)
+            return (f"Bulk created {created} of {request['expect_created']}: "
+                    f"{json.dumps(failed)[:200]}")
     if "expect_total" in request:
         total = json.loads(data).get("totalResults")
         if total != request["expect_total"]:

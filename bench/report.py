@@ -150,7 +150,7 @@ def markdown(report: dict[str, Any], image_prefix: str = "") -> str:
         lines += [f"- {n}" for n in run.get("notes", [])] + [""]
     if reference:
         lines += ["## scim2-server (reference)", ""]
-        lines += [f"- seeded: " + ", ".join(
+        lines += ["- seeded: " + ", ".join(
             f"{s.get('users', s.get('group_members')):,} "
             f"{'users' if 'users' in s else 'members'} in {s['seconds']} s"
             for s in reference["seeding"])]

@@ -52,7 +52,8 @@ def bulk_create(first: int, operations: int, limits: Limits, **labels: Any) -> d
     requests = []
     for r in range(limits.requests):
         start = first + r * operations
-        requests.append({"method": "POST", "path": "/Bulk", "expect": [200], "body": {
+        requests.append({"method": "POST", "path": "/Bulk", "expect": [200],
+                         "expect_created": operations, "body": {
             "schemas": [BULK_REQUEST], "failOnErrors": 1,
             "Operations": [{"method": "POST", "path": "/Users", "bulkId": f"u{start + i}",
                             "data": user_body(start + i)} for i in range(operations)]}})

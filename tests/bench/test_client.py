@@ -30,3 +30,11 @@ def test_unexpected_status_and_wrong_total_are_failures() -> None:
     assert "totalResults 0" in (_check(request, 200, b'{"totalResults": 0}') or "")
     assert "-> 500" in (_check({"method": "GET", "path": "/x"}, 500, b"boom") or "")
     assert _check({"method": "POST", "path": "/Users", "expect": [201]}, 201, b"{}") is None
+
+
+def test_bulk_counts_only_created_operations() -> None:
+    request = {"method": "POST", "path": "/Bulk", "expect_created": 2}
+    both = {"Operations": [{"status": "201"}, {"status": "201"}]}
+    one = {"Operations": [{"status": "201"}, {"status": "409", "response": {"detail": "taken"}}]}
+    assert _check(request, 200, json.dumps(both).encode()) is None
+    assert "created 1 of 2" in (_check(request, 200, json.dumps(one).encode()) or "")
