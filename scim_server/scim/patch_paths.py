@@ -134,7 +134,14 @@ def _key_target(registry: SchemaRegistry, resource_type: str, key: str,
     urn, rest = registry.split_urn(resource_type, key)
     is_path = "." in rest or (":" in key and not qualified)
     if "[" in key or "]" in key:
-        raise InvalidValue(f"{key!r}: a value's keys cannot hold a value filter")
+        # Entra (aadOptscim062020) sends `emails[type eq "work"].value` as a key: a full
+        # attribute path, read as the `path` of its own operation.
+        if not tolerances.use(ATTRIBUTE_PATH_KEYS):
+            raise InvalidValue(f"{key!r}: a value's keys cannot hold a value filter")
+        try:
+            return parse_path(registry, resource_type, key, tolerances)
+        except InvalidPath as error:
+            raise InvalidValue(error.detail) from None
     try:
         resolved = registry.resolve(resource_type, key)
     except UnknownAttribute:
