@@ -15,6 +15,7 @@ from ..services import access_requests as service
 from ..services import org_accounts
 from ..services.licences import used_seats
 from ..services.product_access import effective_access
+from ..services.user_interests import WINDOWS, interests
 from . import auth, context
 from .blueprint import ORG, bp, endpoint
 from .errors import Problem, problem_response
@@ -89,6 +90,26 @@ class AccessRequestSchema(Schema):
     reopened_at = out(fields.DateTime(allow_none=True))
     account = out(fields.Nested(RequesterSchema))
     product = out(fields.Nested(RequestedProductSchema))
+
+
+class InterestsQuerySchema(Schema):
+    window = fields.String(load_default="30d", validate=validate.OneOf(tuple(WINDOWS)))
+
+
+class InterestSchema(Schema):
+    product_id = out(fields.String())
+    product_key = out(fields.String())
+    product_name = out(fields.String())
+    site_id = out(fields.String())
+    requests = out(fields.Integer())
+    requesters = out(fields.Integer())
+    approved = out(fields.Integer())
+    denied = out(fields.Integer())
+    pending = out(fields.Integer())
+    median_decision_seconds = out(fields.Float(allow_none=True))
+    previous_requests = out(fields.Integer())
+    change = out(fields.Integer())
+    change_percent = out(fields.Float(allow_none=True))
 
 
 @bp.errorhandler(service.RequestRefused)
@@ -198,3 +219,19 @@ def deny_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]
           summary="Lift a denial so the person may ask again")
 def reopen_access_request(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     return _document(service.reopen(db.session(), auth.org_id(), request_id, auth.actor()))
+
+
+@endpoint(ORG + "/user-interests", "GET", permission="org:read", tag="access-requests",
+          query=InterestsQuerySchema, response=InterestSchema, paged=True,
+          summary="Which products people ask for: per product requests, requesters, "
+                  "decisions, median time to decision, change against the previous window")
+def list_user_interests(query: dict[str, Any]) -> Page:
+    found = interests(db.session(), auth.org_id(), query["window"])
+    return Page([{
+        "product_id": i.product.id, "product_key": i.product.key,
+        "product_name": i.product.name, "site_id": i.product.site_id,
+        "requests": i.requests, "requesters": i.requesters, "approved": i.approved,
+        "denied": i.denied, "pending": i.pending,
+        "median_decision_seconds": i.median_decision_seconds,
+        "previous_requests": i.previous_requests, "change": i.change,
+        "change_percent": i.change_percent} for i in found], None, len(found))

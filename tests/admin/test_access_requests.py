@@ -300,3 +300,25 @@ def test_two_admins_deciding_at_once_leave_one_decision(
     assert decided == [f"access_request_{final}"]
     has_grant = bool(admin.get(f"/users/{dee}").get_json()["product_access"])
     assert has_grant == (final == "approved")
+
+
+def test_user_interests_show_what_people_ask_for(
+        admin: AdminClient, person: Callable[..., str],
+        make_product: Callable[..., dict[str, Any]]) -> None:
+    jira, wiki = make_product("jira", name="Jira"), make_product("wiki", name="Wiki")
+    asked = [admin.post("/access-requests", json={"account_id": person(f"u{i}@acme.test"),
+                                                  "product_id": jira["id"]}).get_json()["id"]
+             for i in range(3)]
+    admin.post("/access-requests", json={"account_id": person("w@acme.test"),
+                                         "product_id": wiki["id"]})
+    admin.post(f"/access-requests/{asked[0]}/approve")
+    admin.post(f"/access-requests/{asked[1]}/deny", json={"message": "no"})
+    page = admin.get("/user-interests?window=7d").get_json()
+    assert page["meta"]["total"] == 2 and page["links"]["next"] is None
+    top = page["data"][0]
+    assert (top["product_name"], top["requests"], top["requesters"], top["approved"],
+            top["denied"], top["pending"]) == ("Jira", 3, 3, 1, 1, 1)
+    assert top["median_decision_seconds"] >= 0 and top["previous_requests"] == 0
+    assert (top["change"], top["change_percent"]) == (3, None)
+    assert admin.get("/user-interests").get_json()["meta"]["total"] == 2  # 30 days by default
+    problem(admin.get("/user-interests?window=1y"), 400)

@@ -81,6 +81,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", ORG + "/domains"): READERS,
     ("POST", ORG + "/domains"): ADMIN,
     ("DELETE", ORG + "/domains/<rule_id>"): ADMIN,
+    ("GET", ORG + "/user-interests"): READERS,
     # Invitations and the outbox (issue 5).
     ("POST", ORG + "/invitations"): ACCESS,
     ("GET", ORG + "/invitations"): READERS,

@@ -147,6 +147,7 @@ def test_every_live_response_matches_the_document(
     rule = api.post("/domains", json={"domain": "acme.test", "product_id": product["id"]})
     api.get("/domains")
     api.delete(f"/domains/{rule.get_json()['id']}")
+    api.get("/user-interests?window=7d")
     statuses = {status for _m, _t, status in api.checked | reader.checked}
     assert {200, 201, 204, 400, 401, 403, 404, 409, 412, 422} <= statuses
     operations = {(m.upper(), t) for t, item in spec["paths"].items() for m in item}
