@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conftest import Tenant
 from scim_server import db
@@ -322,3 +322,59 @@ def test_user_interests_show_what_people_ask_for(
     assert (top["change"], top["change_percent"]) == (3, None)
     assert admin.get("/user-interests").get_json()["meta"]["total"] == 2  # 30 days by default
     problem(admin.get("/user-interests?window=1y"), 400)
+
+
+def test_two_filings_at_once_leave_one_pending_request(
+        app: Flask, admin: AdminClient, person: Callable[..., str],
+        make_product: Callable[..., dict[str, Any]]) -> None:
+    jira = make_product("jira")
+    eve = person("eve@acme.test")
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def file() -> None:
+        local = app.test_client()
+        barrier.wait()
+        response = local.post(f"{admin.tenant.admin_base}/access-requests",
+                              json={"account_id": eve, "product_id": jira["id"]},
+                              headers={"Authorization": f"Bearer {admin.key}"})
+        answers.append((response.status_code, response.get_json()["id"]))
+
+    threads = [threading.Thread(target=file) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(status for status, _id in answers) == [200, 201]
+    assert len({request_id for _status, request_id in answers}) == 1
+    assert snapshot(app)[0] == 1
+
+
+def test_a_page_costs_the_same_queries_whatever_its_size(
+        app: Flask, admin: AdminClient, person: Callable[..., str],
+        make_product: Callable[..., dict[str, Any]],
+        make_synced_group: Callable[..., str]) -> None:
+    products = [make_product("jira"), make_product("wiki")]
+    for index in range(12):
+        account = person(f"n{index}@acme.test")
+        make_synced_group(f"team-{index}", users=(account,))
+        admin.post("/access-requests", json={"account_id": account,
+                                             "product_id": products[index % 2]["id"]})
+    engine = app.extensions[db.EXTENSION_KEY][0]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    def queries(limit: int) -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = admin.get(f"/access-requests?limit={limit}").get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(page["data"]) == limit
+        assert all(r["account"]["groups"] for r in page["data"])
+        return len(statements)
+
+    assert queries(2) == queries(12)
