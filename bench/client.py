@@ -173,7 +173,8 @@ def run_walk(base: str, headers: dict[str, str], scenario: dict[str, Any]) -> di
         while time.monotonic() < deadline and len(latencies) < scenario.get("max_pages", 10_000):
             page = (f"cursor={quote(cursor)}" if mode == "cursor" else f"startIndex={start}")
             t0 = time.perf_counter()
-            status, data = conn.request("GET", f"{path}?{page}&count={count}")
+            extra = f"&{scenario['params']}" if scenario.get("params") else ""
+            status, data = conn.request("GET", f"{path}?{page}&count={count}{extra}")
             elapsed = time.perf_counter() - t0
             nbytes += len(data)
             if status != 200:
@@ -201,6 +202,8 @@ def run_walk(base: str, headers: dict[str, str], scenario: dict[str, Any]) -> di
     result = summarize(latencies, wall, len(samples), samples, nbytes)
     keep = scenario.get("keep_cursor_after")
     deep = [c for c in cursors if keep is not None and c[0] >= keep]
+    if keep is not None and not deep and cursors:
+        deep = cursors[-1:]  # out of time before the end: the deepest cursor reached
     result.update(mode=mode, pages=len(latencies), resources_seen=seen, complete=complete,
                   deep_cursor=deep[0][1] if deep else None,
                   deep_cursor_position=deep[0][0] if deep else None,

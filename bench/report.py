@@ -74,6 +74,8 @@ def _section(run: dict[str, Any], reference: dict[str, Any] | None, group: str,
                      f"{'' if r.get('complete') else ' (stopped at the time limit)'}")
         if group == "group-read" and r.get("bytes_per_response"):
             extra = f"{r['bytes_per_response'] / 1e6:.1f} MB a response"
+        if group == "page" and r.get("position"):
+            extra = f"after position {r['position']:,}"
         if r.get("errors"):
             extra += f" {r['errors']} errors: {r['error_samples'][:1]}"
         rows.append([r["kind"], *[r.get(k) for k in keys], r["requests"], r["p50_ms"],

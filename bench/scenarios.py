@@ -127,12 +127,17 @@ def page_cursor(cursor: str, count: int, limits: Limits, where: str,
 
 
 def walk(mode: str, count: int, max_seconds: float, keep_cursor_after: int | None = None,
-         **labels: Any) -> dict[str, Any]:
-    """Page through every user, by `cursor` (RFC 9865) or `index` (RFC 7644 §3.4.2.4)."""
+         params: str = "attributes=id", **labels: Any) -> dict[str, Any]:
+    """Page through every user, by `cursor` (RFC 9865) or `index` (RFC 7644 §3.4.2.4).
+
+    Pages ask for `attributes=id` by default, as a reconciliation pass does: the walk
+    measures paging, and yields the deep cursor the near-the-end page scenario needs (a
+    cursor does not depend on `attributes`)."""
+    shown = f", {params}" if params else ""
     return {"name": f"walk all users by {mode}", "kind": "walk", "mode": mode,
-            "path": "/Users", "count": count, "max_seconds": max_seconds,
+            "path": "/Users", "count": count, "max_seconds": max_seconds, "params": params,
             "keep_cursor_after": keep_cursor_after,
-            "labels": {"group": "walk", "kind": f"{mode}, {count} a page", **labels}}
+            "labels": {"group": "walk", "kind": f"{mode}, {count} a page{shown}", **labels}}
 
 
 def add_members(group_id: str, batches: Sequence[Sequence[str]], limits: Limits,

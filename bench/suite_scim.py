@@ -131,7 +131,7 @@ def _per_scale(driver: Driver, profile: Profile, caps: dict[str, Any], scale: in
     walk_count = min(caps["max_page_size"], max(10, scale // 10))
     plan.append(sc.walk("index", walk_count, profile.walk_seconds, **at))
     if caps["cursor"]:
-        plan.append(sc.walk("cursor", walk_count, profile.walk_seconds,
+        plan.append(sc.walk("cursor", walk_count, profile.walk_seconds * 3,
                             keep_cursor_after=scale - walk_count, **at))
     targets = [(i, seed.user_id(directory, i))
                for i in sc.sample(scale, profile.requests, seed=scale * 3)]

@@ -97,7 +97,8 @@ def _cursor(results: list[dict[str, Any]], backend: str) -> dict[str, Any]:
     first = one(results, group="page", kind="cursor, first page", scale=scales[-1])
     last = one(results, group="page", kind="cursor, near the end", scale=scales[-1])
     value = _ratio(last and last["p50_ms"], first and first["p50_ms"])
-    text = (f"{scales[-1]:,} users: p50 {last['p50_ms']} ms near the end vs {first['p50_ms']} ms"
+    text = (f"{scales[-1]:,} users: p50 {last['p50_ms']} ms for the page after position "
+            f"{last.get('position') or 0:,} vs {first['p50_ms']} ms for the first page"
             if first and last else "no data")
     return _verdict(name, backend, value, 1.5, at_most=True, measured=text)
 

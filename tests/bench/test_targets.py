@@ -46,3 +46,14 @@ def test_reference_comparisons_use_the_reference_largest_group_and_threads() -> 
     assert verdicts["peak resident memory of any worker"]["status"] == "missed"
     assert verdicts["cursor paging: a page near the end vs the first page"]["status"] == \
         "not available"
+
+
+def test_cursor_target_compares_the_deep_page_with_the_first_at_the_largest_scale() -> None:
+    results = [_result("page", "cursor, first page", 10.0, scale=1_000_000),
+               _result("page", "cursor, near the end", 12.0, scale=1_000_000, position=999_000),
+               _result("page", "cursor, near the end", 50.0, scale=1_000)]
+    verdict = next(v for v in evaluate(_run(results), None, None)
+                   if v["target"].startswith("cursor paging"))
+
+    assert verdict["status"] == "met" and verdict["value"] == 1.2
+    assert "position 999,000" in verdict["measured"]
