@@ -45,8 +45,8 @@ PROFILES = {
         reference_group_sizes=(1_000, 5_000), reference_seed_seconds=60),
     "full": Profile(
         name="full", user_scales=(1_000, 100_000, 1_000_000),
-        group_sizes=(1_000, 100_000, 300_000), member_pool=5_000, requests=500,
-        max_seconds=12, create_users=500, create_threads=(1, 4, 16), bulk_requests=3,
+        group_sizes=(1_000, 100_000, 300_000), member_pool=5_000, requests=400,
+        max_seconds=10, create_users=500, create_threads=(1, 4, 16), bulk_requests=3,
         bulk_operations=1_000, walk_seconds=45, group_get_requests=3,
         reference_user_scales=(1_000, 100_000),
         reference_group_sizes=(1_000, 100_000, 300_000),
