@@ -1,0 +1,50 @@
+"""Self-signup: what happens to new and existing addresses under each kind of rule."""
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conftest import Tenant
+from scim_server.models import Account, Invitation, Product, ProductGrant
+from scim_server.services import signup as service
+from scim_server.services.access_requests import RequestRefused
+from scim_server.services.actors import Actor
+from scim_server.services.domain_rules import create_rule
+from scim_server.services.invitation_tokens import InvitationSettings
+
+LINKS = InvitationSettings(public_url="http://scim.test")
+
+
+def invitations(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Invitation)) or 0)
+
+
+def test_existing_verified_account_on_an_open_domain_is_granted_without_an_email(
+        db_session: Session, tenant: Tenant, add_account: Callable[..., Account],
+        add_product: Callable[..., Product]) -> None:
+    jira = add_product("jira")
+    ann = add_account("ann@acme.example", email_verified=True)
+    create_rule(db_session, tenant.org_id, "acme.example", jira.id, "admin", Actor.cli(),
+                approval_required=False, notify_admins=False)
+    result = service.sign_up(db_session, "ANN@acme.example", jira.id, LINKS)
+    assert (result.result, result.account.id, result.verify_email) == ("granted", ann.id, False)
+    grant = db_session.scalars(select(ProductGrant)).one()
+    assert (grant.account_id, grant.role, grant.origin) == (ann.id, "admin", "domain_rule")
+    assert invitations(db_session) == 0
+
+
+def test_new_address_needing_approval_gets_an_unverified_account_and_a_request(
+        db_session: Session, tenant: Tenant, add_product: Callable[..., Product]) -> None:
+    wiki = add_product("wiki")
+    create_rule(db_session, tenant.org_id, "acme.example", wiki.id, None, Actor.cli())
+    result = service.sign_up(db_session, "bo@acme.example", wiki.id, LINKS)
+    assert (result.result, result.verify_email) == ("requested", True)
+    assert result.request is not None and result.request.source == "signup"
+    assert (result.account.source, result.account.email_verified) == ("self_signup", False)
+    assert invitations(db_session) == 1
+    with pytest.raises(RequestRefused) as refused:
+        service.sign_up(db_session, "bo@other.example", wiki.id, LINKS)
+    assert refused.value.slug == "domain-not-approved"
