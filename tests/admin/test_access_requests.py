@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from conftest import Tenant
@@ -15,6 +16,7 @@ from scim_server.models import (AccessRequest, Account, AuditEvent, Organization
 from scim_server.services import admin_keys
 from scim_server.services.actors import Actor
 from tests.admin.conftest import AdminClient, problem
+from tests.admin.test_openapi import CheckedClient
 
 
 @pytest.fixture
@@ -378,3 +380,31 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
         return len(statements)
 
     assert queries(2) == queries(12)
+
+
+def test_live_responses_match_the_openapi_document(
+        client: FlaskClient, tenant: Tenant, person: Callable[..., str],
+        make_product: Callable[..., dict[str, Any]]) -> None:
+    spec = client.get("/admin/v1/openapi.json").get_json()
+    api = CheckedClient(client, tenant, spec)
+    jira = make_product("jira", seat_limit=5)
+    ann, bob = person("ann@acme.test"), person("bob@acme.test")
+    first = api.post("/access-requests", json={"account_id": ann, "product_id": jira["id"],
+                                               "reason": "r"}).get_json()["id"]
+    api.post("/access-requests", json={"email": "ann@acme.test", "product_id": jira["id"]})
+    second = api.post("/access-requests", json={"account_id": bob, "product_id": jira["id"]}
+                      ).get_json()["id"]
+    api.get("/access-requests?status=all&limit=1")
+    api.get(f"/access-requests/{first}")
+    api.post(f"/access-requests/{first}/approve", json={"role": "admin"})
+    api.post(f"/access-requests/{second}/deny", json={"message": "no"})
+    api.post(f"/access-requests/{second}/reopen")
+    api.get("/user-interests?window=90d")
+    api.post("/activity", json={"account_id": ann, "product_id": jira["id"]})
+    api.get("/inactive-users?days=1")
+    api.post("/inactive-users/deactivate", json={"days": 1, "dry_run": True})
+    api.post("/domains", json={"domain": "acme.example", "product_id": jira["id"]})
+    api.get("/domains")
+    api.get("/access-settings")
+    api.patch("/access-settings", json={"signup_any_domain": True})
+    assert {status for _m, _t, status in api.checked} == {200, 201}
