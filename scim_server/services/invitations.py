@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import (Account, Group, Organization, Product, ProductGrant, Site, SiteAccess,
-                      utcnow)
+from ..models import (Account, Group, GroupMember, Organization, Product, ProductGrant, Site,
+                      SiteAccess, utcnow)
 from . import account_lifecycle, admin_groups, audit, outbox, product_access
 from .actors import Actor
 from .errors import DomainError, InvalidInput
 from .invitation_tokens import InvitationSettings, issue
-from .licences import SeatLimitExceeded
+from .licences import (SeatLimitExceeded, lock_products, products_reached_by_groups,
+                       used_seats)
 from .org_accounts import managed_by_directory
 
 MAX_ADDRESSES = 1000
@@ -96,14 +97,68 @@ def _validated_targets(session: Session, org_id: str, request: InviteRequest
     return products, groups, sites
 
 
+@dataclass
+class SeatBudget:
+    """Seats left in the batch's limited products, counted once instead of per address.
+
+    The products stay locked for the whole transaction (`lock_products`), so nobody else
+    takes a seat meanwhile; each new account takes exactly one seat of each product it
+    reaches, directly or through the named groups.
+    """
+
+    products: dict[str, Product]
+    used: dict[str, int]
+
+    @classmethod
+    def open(cls, session: Session, product_ids: list[str]) -> "SeatBudget":
+        limited = [p for p in lock_products(session, product_ids) if p.seat_limit is not None]
+        return cls({p.id: p for p in limited}, {p.id: used_seats(session, p) for p in limited})
+
+    def take(self) -> None:
+        """One seat of every limited product, or `SeatLimitExceeded` and nothing taken."""
+        for product_id, product in self.products.items():
+            if self.used[product_id] + 1 > int(product.seat_limit or 0):
+                raise SeatLimitExceeded(product, self.used[product_id], 1)
+        for product_id in self.products:
+            self.used[product_id] += 1
+
+    def give_back(self) -> None:
+        for product_id in self.products:
+            self.used[product_id] -= 1
+
+    def recount(self, session: Session) -> None:
+        """After a change the budget did not see (an existing account's grants)."""
+        self.used = {p.id: used_seats(session, p) for p in self.products.values()}
+
+
+@dataclass
+class _Batch:
+    """Everything one call shares across its addresses."""
+
+    session: Session
+    org_id: str
+    request: InviteRequest
+    products: list[Product]
+    groups: list[Group]
+    sites: list[str]
+    actor: Actor
+    settings: InvitationSettings
+    now: datetime
+    budget: SeatBudget
+
+
 def invite(session: Session, org_id: str, request: InviteRequest, actor: Actor,
            settings: InvitationSettings, now: datetime | None = None) -> list[InviteResult]:
     """Invite every address of the request; the caller commits once for the whole batch."""
-    now = now or utcnow()
     if len(request.emails) > MAX_ADDRESSES:
         raise InvalidInput(f"at most {MAX_ADDRESSES} addresses per call, not "
                            f"{len(request.emails)}")
     products, groups, sites = _validated_targets(session, org_id, request)
+    reached = {p.id for p in products} | set(session.scalars(products_reached_by_groups(
+        select(Group.id).where(Group.id.in_([g.id for g in groups]))))) if groups else {
+        p.id for p in products}
+    batch = _Batch(session, org_id, request, products, groups, sites, actor, settings,
+                   now or utcnow(), SeatBudget.open(session, sorted(reached)))
     norms = {e.lower() for e in request.emails if is_valid_email(e)}
     existing = {a.email_norm: a for a in session.scalars(
         select(Account).where(Account.org_id == org_id, Account.email_norm.in_(norms)))
@@ -115,101 +170,107 @@ def invite(session: Session, org_id: str, request: InviteRequest, actor: Actor,
         if not is_valid_email(address):
             results.append(InviteResult(address, "invalid_email",
                                         detail="not an email address"))
-            continue
-        if norm in seen:
+        elif norm in seen:
             results.append(InviteResult(address, "duplicate", detail="listed more than once"))
-            continue
-        seen.add(norm)
-        results.append(_invite_one(session, org_id, address, existing.get(norm), request,
-                                   products, groups, sites, actor, settings, now))
+        else:
+            seen.add(norm)
+            results.append(_invite_one(batch, address, existing.get(norm)))
     return results
 
 
-def _invite_one(session: Session, org_id: str, address: str, account: Account | None,
-                request: InviteRequest, products: list[Product], groups: list[Group],
-                sites: list[str], actor: Actor, settings: InvitationSettings,
-                now: datetime) -> InviteResult:
+def _invite_one(batch: _Batch, address: str, account: Account | None) -> InviteResult:
     if account is not None and account.status == "deactivated":
         return InviteResult(address, "deactivated", account.id,
                             detail="the user is deactivated; reactivate it first")
     if account is not None and account.status != "active":
         return InviteResult(address, "pending_deletion", account.id,
                             detail="the user is scheduled for deletion; cancel that first")
-    savepoint = session.begin_nested()
+    if account is None:
+        try:
+            batch.budget.take()
+        except SeatLimitExceeded as exc:
+            return InviteResult(address, "seat_limit", detail=str(exc),
+                                product_id=exc.product_id)
+    savepoint = batch.session.begin_nested()
     try:
         if account is None:
-            result = _create_invited(session, org_id, address, request, products, groups,
-                                     sites, actor, settings, now)
+            result = _create_invited(batch, address)
         else:
-            result = _grant_existing(session, address, account, request, products, groups,
-                                     sites, actor)
-    except SeatLimitExceeded as exc:
-        savepoint.rollback()
-        return InviteResult(address, "seat_limit", account.id if account else None,
-                            detail=str(exc), product_id=exc.product_id)
+            result = _grant_existing(batch, address, account)
     except (DomainError, IntegrityError) as exc:
         savepoint.rollback()
+        if account is None:
+            batch.budget.give_back()
+        if isinstance(exc, SeatLimitExceeded):
+            return InviteResult(address, "seat_limit", account.id if account else None,
+                                detail=str(exc), product_id=exc.product_id)
         detail = str(exc) if isinstance(exc, DomainError) else "a concurrent change clashed"
         return InviteResult(address, "conflict", account.id if account else None,
                             detail=detail)
     savepoint.commit()
+    if account is not None and batch.budget.products:
+        batch.budget.recount(batch.session)
     return result
 
 
-def _grant_all(session: Session, account: Account, request: InviteRequest,
-               products: list[Product], groups: list[Group], sites: list[str],
-               actor: Actor, *, new_account: bool) -> list[Product]:
-    """Sites, grants and groups for one account; the products it was newly granted."""
-    for site_id in sites:
-        if new_account:  # nothing to restore and no grants yet: no seat can change
-            session.add(SiteAccess(account_id=account.id, site_id=site_id,
-                                   role=request.site_role))
-            continue
-        row = session.get(SiteAccess, (account.id, site_id))
-        live_rank = SITE_ROLE_RANK.get(row.role, 0) if row and row.removed_at is None else 0
-        if row is None:
-            live_rank = SITE_ROLE_RANK["basic"]  # no row means access as `basic`
-        if live_rank < SITE_ROLE_RANK[request.site_role]:
-            account_lifecycle.add_to_site(session, account.org_id, account.id, site_id,
-                                          request.site_role, actor)
-    granted: list[Product] = []
-    for product, item in zip(products, request.products):
-        _grant, created = product_access.grant_to_account(
-            session, account.org_id, product.id, account.id, item["role"], actor)
-        if created:
-            granted.append(product)
-    for group in groups:
-        admin_groups.add_member(session, group, account.id, "User", actor)
-    return granted
-
-
-def _create_invited(session: Session, org_id: str, address: str, request: InviteRequest,
-                    products: list[Product], groups: list[Group], sites: list[str],
-                    actor: Actor, settings: InvitationSettings, now: datetime) -> InviteResult:
-    account = Account(org_id=org_id, email=address, email_norm=address.lower(),
-                      source="invited", status="active", created_at=now)
+def _create_invited(batch: _Batch, address: str) -> InviteResult:
+    """A new account with its sites, grants and groups; its seats were taken already."""
+    session, request, actor = batch.session, batch.request, batch.actor
+    account = Account(org_id=batch.org_id, email=address, email_norm=address.lower(),
+                      source="invited", status="active", created_at=batch.now)
     session.add(account)
     session.flush()
-    audit.record(session, org_id=org_id, actor=actor, action="user.invited",
+    audit.record(session, org_id=batch.org_id, actor=actor, action="user.invited",
                  target_type="user", target_id=account.id,
                  changes={"email": address, "site_role": request.site_role,
                           "products": request.products, "groups": request.groups,
                           "send_email": request.send_email})
-    _grant_all(session, account, request, products, groups, sites, actor, new_account=True)
-    invitation = issue(session, account, actor, settings, send_email=request.send_email,
+    for site_id in batch.sites:
+        session.add(SiteAccess(account_id=account.id, site_id=site_id, role=request.site_role))
+    for product, item in zip(batch.products, request.products):
+        grant = ProductGrant(org_id=batch.org_id, product_id=product.id, account_id=account.id,
+                             role=item["role"], origin="invitation")
+        session.add(grant)
+        audit.record(session, org_id=batch.org_id, actor=actor, action="product_grant.created",
+                     target_type="user", target_id=account.id,
+                     changes={"product_id": product.id, "role": item["role"]})
+    for group in batch.groups:
+        session.add(GroupMember(group_id=group.id, member_id=account.id, member_type="User"))
+        group.member_count += 1
+        group.version += 1
+        audit.record(session, org_id=batch.org_id, actor=actor, action="group.member_added",
+                     target_type="group", target_id=group.id,
+                     changes={"member_id": account.id, "member_type": "User"})
+    session.flush()
+    invitation = issue(session, account, actor, batch.settings, send_email=request.send_email,
                        products=request.products, groups=request.groups,
-                       site_role=request.site_role, message=request.message, now=now)
+                       site_role=request.site_role, message=request.message, now=batch.now)
     return InviteResult(address, "invited", account.id, invitation.id)
 
 
-def _grant_existing(session: Session, address: str, account: Account, request: InviteRequest,
-                    products: list[Product], groups: list[Group], sites: list[str],
-                    actor: Actor) -> InviteResult:
-    granted = _grant_all(session, account, request, products, groups, sites, actor,
-                         new_account=False)
+def _grant_existing(batch: _Batch, address: str, account: Account) -> InviteResult:
+    """The named sites, grants and groups for an account that exists, through the guarded
+    services; one `access_granted` email when it gained a product and emails are on."""
+    session, request = batch.session, batch.request
+    for site_id in batch.sites:
+        row = session.get(SiteAccess, (account.id, site_id))
+        live = row is None or row.removed_at is None  # no row means access as `basic`
+        rank = SITE_ROLE_RANK.get(row.role, 1) if row is not None and live else (
+            1 if live else 0)
+        if rank < SITE_ROLE_RANK[request.site_role]:
+            account_lifecycle.add_to_site(session, account.org_id, account.id, site_id,
+                                          request.site_role, batch.actor)
+    granted: list[Product] = []
+    for product, item in zip(batch.products, request.products):
+        _grant, created = product_access.grant_to_account(
+            session, account.org_id, product.id, account.id, item["role"], batch.actor)
+        if created:
+            granted.append(product)
+    for group in batch.groups:
+        admin_groups.add_member(session, group, account.id, "User", batch.actor)
     if granted and request.send_email and account.email:
         org = session.get(Organization, account.org_id)
-        grant_ids = sorted(g.id for g in session.scalars(select(ProductGrant).where(
+        grant_ids = sorted(session.scalars(select(ProductGrant.id).where(
             ProductGrant.account_id == account.id,
             ProductGrant.product_id.in_([p.id for p in granted]))))
         outbox.enqueue(session, org_id=account.org_id, to=account.email,
