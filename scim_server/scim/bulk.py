@@ -70,7 +70,9 @@ def bulk() -> Response:
     limit = cfg.bulk_max_payload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
-    request.max_content_length = limit  # a body without Content-Length stops at the limit
+    # A chunked body has no Content-Length: read one byte past the limit (werkzeug stops
+    # quietly at a read limit) so that a body over it is seen, and refused, whole.
+    request.max_content_length = limit + 1
     if len(request.get_data(cache=True)) > limit:
         raise _too_large(limit)
     tolerances = tolerances_for(context.directory().idp)
