@@ -28,7 +28,7 @@ def person(app: Flask, make_account: Callable[..., str]) -> Callable[..., str]:
         account_id = make_account(email, **kwargs)
         with app.app_context():
             session = db.new_session(app)
-            account = session.get(Account, account_id)
+            account = session.get_one(Account, account_id)
             account.email_verified, account.is_org_admin = verified, org_admin
             session.commit()
             session.close()
@@ -42,7 +42,7 @@ def product_service(app: Flask, admin: AdminClient, tenant: Tenant) -> AdminClie
     """A client with a `product-service` key, as a product filing on a person's behalf."""
     with app.app_context():
         session = db.new_session(app)
-        org = session.get(Organization, tenant.org_id)
+        org = session.get_one(Organization, tenant.org_id)
         key = admin_keys.issue_admin_key(session, org, ["product-service"], Actor.cli())
         session.commit()
         session.close()

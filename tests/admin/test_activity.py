@@ -25,7 +25,7 @@ def iso(moment: datetime) -> str:
 def product_service(app: Flask, admin: AdminClient, tenant: Tenant) -> AdminClient:
     with app.app_context():
         session = db.new_session(app)
-        org = session.get(Organization, tenant.org_id)
+        org = session.get_one(Organization, tenant.org_id)
         key = admin_keys.issue_admin_key(session, org, ["product-service"], Actor.cli())
         session.commit()
         session.close()
@@ -40,7 +40,7 @@ def age(app: Flask) -> Callable[..., None]:
              org_admin: bool = False) -> None:
         with app.app_context():
             session = db.new_session(app)
-            account = session.get(Account, account_id)
+            account = session.get_one(Account, account_id)
             account.created_at = utcnow() - timedelta(days=created)
             account.last_active_at = (None if last_active is None
                                       else utcnow() - timedelta(days=last_active))

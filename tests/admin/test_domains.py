@@ -80,7 +80,7 @@ def test_settings_read_update_validate_and_audit(app: Flask, admin: AdminClient,
     problem(admin.patch("/access-settings", json={"colour": "blue"}), 422)
     with app.app_context():
         session = db.new_session(app, writes=False)
-        org = session.get(Organization, tenant.org_id)
+        org = session.get_one(Organization, tenant.org_id)
         assert org.settings["notify_admins_on_requests"] == "approval_required"
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "organization.settings_updated")) == 1

@@ -99,7 +99,7 @@ def test_reclaim_inactive_licences_and_let_people_come_back(
     ids = seed(app, tenant, jira, confluence)
     with app.app_context():
         session = db.new_session(app)
-        org = session.get(Organization, tenant.org_id)
+        org = session.get_one(Organization, tenant.org_id)
         product_key = admin_keys.issue_admin_key(session, org, ["product-service"], Actor.cli())
         session.commit()
         session.close()

@@ -57,7 +57,7 @@ def test_each_rule_refuses_with_its_slug(db_session: Session, tenant: Tenant,
     assert slug(dying) == "account-pending-deletion"
     sleeper = verified("sleepy@acme.test", status="deactivated")
     assert slug(sleeper) is None
-    org = db_session.get(Organization, tenant.org_id)
+    org = db_session.get_one(Organization, tenant.org_id)
     org.settings = {"deactivated_may_request": False}
     db_session.flush()
     assert slug(sleeper) == "deactivated-may-not-request"
@@ -104,7 +104,7 @@ def test_notify_admins_follows_the_setting(db_session: Session, tenant: Tenant,
                                      review_url=None, approval_required=approval_required)
 
     assert notify(False, "a") == 2
-    db_session.get(Organization, tenant.org_id).settings = {
+    db_session.get_one(Organization, tenant.org_id).settings = {
         "notify_admins_on_requests": "approval_required"}
     db_session.flush()
     assert (notify(False, "b"), notify(True, "c")) == (0, 2)

@@ -13,7 +13,7 @@ from scim_server.services.request_settings import DEFAULTS, org_settings, update
 
 def test_defaults_updates_and_refusals(db_session: Session, tenant: Tenant) -> None:
     assert org_settings(db_session, tenant.org_id) == DEFAULTS
-    org = db_session.get(Organization, tenant.org_id)
+    org = db_session.get_one(Organization, tenant.org_id)
     org.settings = {"theme": "dark"}
     db_session.flush()
     changed = update_settings(db_session, tenant.org_id, {"signup_any_domain": True},
