@@ -138,7 +138,13 @@ def credential_fingerprint(secret: str) -> str:
     return hashlib.sha256(b"scim-server rate limit\0" + secret.encode("utf-8")).hexdigest()[:32]
 
 
+#: Unauthenticated endpoints that send email or change state: limited per client address.
+PUBLIC_PATHS = frozenset({"/signup", "/invitations/accept"})
+
+
 def limit_for(config: Config, kind: str) -> Limit:
+    if kind == "public":
+        return Limit(config.rate_limit_public_per_second, config.rate_limit_public_burst)
     if kind == "scim":
         return Limit(config.rate_limit_scim_per_second, config.rate_limit_scim_burst)
     return Limit(config.rate_limit_admin_per_second, config.rate_limit_admin_burst)
@@ -157,11 +163,15 @@ def throttle(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     if not config.rate_limit_enabled:
         return
     kind = "scim" if is_scim_path() else "admin" if is_admin_path() else None
-    secret = _bearer_secret() if kind else None
-    if kind is None or secret is None:
-        return
+    if kind is None and request.method == "POST" and request.path in PUBLIC_PATHS:
+        kind, bucket = "public", f"public:{request.remote_addr or 'unknown'}"
+    else:
+        secret = _bearer_secret() if kind else None
+        if kind is None or secret is None:
+            return
+        bucket = f"{kind}:{credential_fingerprint(secret)}"
     buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
-    decision = buckets.take(f"{kind}:{credential_fingerprint(secret)}", limit_for(config, kind))
+    decision = buckets.take(bucket, limit_for(config, kind))
     if not decision.allowed:
         metrics.record_rate_limited(kind)
         raise RateLimited(decision.retry_after)

@@ -168,3 +168,16 @@ def test_two_server_processes_share_the_limit_through_redis(start_server, tenant
         seen = [line["status"] for line in server.request_lines()
                 if line["route"].endswith("/Users")]
         assert len(seen) == 6 and 429 in seen
+
+
+def test_public_endpoints_are_limited_per_client_address(make_ops_app, tenant):
+    client = make_ops_app(rate_limit_public_burst=2,
+                          rate_limit_public_per_second=0.01).test_client()
+    body = {"email": "someone@example.com", "product_id": "nope"}
+    statuses = [client.post("/signup", json=body).status_code for _ in range(3)]
+    assert statuses[:2] != [429, 429] and statuses[2] == 429
+    refused = client.post("/invitations/accept", json={"token": "x"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.mimetype == "application/problem+json"
+    other = client.post("/signup", json=body, environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code != 429, "another address has its own bucket"
