@@ -106,10 +106,7 @@ class _Runner:
         declared = {op.bulk_id for op in operations if op.method == "POST" and op.bulk_id}
         pending = list(operations)
         while pending and not self._budget_spent():
-            ready = next((op for op in pending if op.error is not None
-                          or not op.references - self.resolved.keys()
-                          or op.references - declared or op.references & self.failed.keys()),
-                         None)
+            ready = next((op for op in pending if self._decided(op, declared)), None)
             if ready is None:
                 break
             pending.remove(ready)
@@ -124,6 +121,12 @@ class _Runner:
                 if self._budget_spent():
                     break
         return self.outcomes
+
+    def _decided(self, op: BulkOperation, declared: set[str]) -> bool:
+        """Whether `op` can run now, or is bound to fail whatever runs before it."""
+        waiting = op.references - self.resolved.keys()
+        return (op.error is not None or not waiting or bool(waiting - declared)
+                or bool(waiting & self.failed.keys()))
 
     def _budget_spent(self) -> bool:
         return self.fail_on_errors is not None and self.errors >= self.fail_on_errors

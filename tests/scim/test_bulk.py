@@ -222,6 +222,20 @@ def test_version_is_checked_like_if_match(scim):
     assert scim.get(path).get_json().get("title") is None
 
 
+def test_malformed_member_filters_fail_their_operation(scim, db_session):
+    created = bulk(scim, post_user("u", "pam"), post_group("g", "G", ["bulkId:u"]))
+    group_path = created[1]["location"].split(scim.tenant.scim_base)[1]
+
+    def removal(path):
+        return {"method": "PATCH", "path": group_path,
+                "data": {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": path}]}}
+
+    results = bulk(scim, removal("members[value eq"), removal('members[display co "x"]'))
+    for result in results:
+        assert result["status"] == "400" and result["location"].endswith(group_path)
+    assert count(db_session, GroupMember) == 1
+
+
 def test_another_tenants_resources_are_not_found(scim, make_tenant, make_scim_client):
     other = make_scim_client(make_tenant("Other"))
     victim = bulk(other, post_user("v", "victim"))[0]["location"].rsplit("/", 1)[1]
