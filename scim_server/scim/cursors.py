@@ -100,7 +100,7 @@ def decode_cursor(text: str, fingerprint: str) -> Cursor:
 
 def order_by(keys: Sequence[OrderKey], backwards: bool = False) -> list[ColumnElement[Any]]:
     """The ORDER BY terms; going back reverses every term, missing values included."""
-    terms = []
+    terms: list[ColumnElement[Any]] = []
     for key in keys:
         descending = key.descending != backwards
         term = key.expr.desc() if descending else key.expr.asc()
