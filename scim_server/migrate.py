@@ -24,6 +24,22 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+    refresh_statistics(engine)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner row statistics, as PostgreSQL's autovacuum does by itself.
+
+    Without them SQLite prefers the index that yields the page order over the selective
+    lookup index, and a `userName eq` filter walks the whole directory. The analysis
+    limit bounds the cost on large databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
 
 
 def is_current(engine: Engine) -> bool:

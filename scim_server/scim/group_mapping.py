@@ -52,7 +52,8 @@ def _member_query(group_ids: Sequence[str]) -> Any:
             .outerjoin(DirectoryUser, DirectoryUser.id == GroupMember.member_id)
             .outerjoin(nested, nested.id == GroupMember.member_id)
             .where(GroupMember.group_id.in_(list(group_ids)))
-            .order_by(GroupMember.group_id, GroupMember.created_at, GroupMember.member_id))
+            # The primary key's order: streaming starts at once, with no sort of all members.
+            .order_by(GroupMember.group_id, GroupMember.member_id))
 
 
 def _member(member_id: str, member_type: str, display: str | None, base: str
