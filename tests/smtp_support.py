@@ -49,15 +49,17 @@ class CaptureHandler:
     received: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    refuse_addresses: dict[str, str] = field(default_factory=dict)  # lower-case -> reply
     delay_seconds: float = 0.0
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
-        if self.rcpt_reply:
+        reply = self.refuse_addresses.get(address.lower()) or self.rcpt_reply
+        if reply:
             self.refused += 1
-            return self.rcpt_reply
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
