@@ -148,6 +148,17 @@ def test_every_live_response_matches_the_document(
     api.get("/domains")
     api.delete(f"/domains/{rule.get_json()['id']}")
     api.get("/user-interests?window=7d")
+    # Invitations and the outbox: flows in tests/admin/test_invitations.py, test_outbox.py.
+    invited = api.post("/invitations", json={"emails": "new@acme.test, nope"}).get_json()
+    invitation = invited["data"][0]["invitation_id"]
+    api.get("/invitations?status=invitation_pending")
+    api.get(f"/invitations/{invitation}")
+    resent = api.post(f"/invitations/{invitation}/resend", json={}).get_json()
+    api.post(f"/invitations/{resent['id']}/revoke", json={})
+    api.post(f"/users/{resent['account_id']}/invite", json={"message": "hi"})
+    message = api.get("/outbox").get_json()["data"][0]["id"]
+    api.get(f"/outbox/{message}")
+    api.post(f"/outbox/{message}/retry", json={})
     statuses = {status for _m, _t, status in api.checked | reader.checked}
     assert {200, 201, 204, 400, 401, 403, 404, 409, 412, 422} <= statuses
     operations = {(m.upper(), t) for t, item in spec["paths"].items() for m in item}
