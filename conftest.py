@@ -79,7 +79,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def _migrated_app(database_url: str) -> Iterator[Flask]:
     config = Config.from_env(database_url=database_url, testing=True,
                              public_url="http://scim.test", smtp_url=None, redis_url=None,
-                             rate_limit_enabled=False)  # tests/ops/ test the limits themselves
+                             rate_limit_enabled=False,  # tests/ops/ test the limits themselves
+                             token_cache_seconds=0)  # revocations take effect at once
     app = create_app(config)
     with app.app_context():
         migrate.upgrade(db.engine())

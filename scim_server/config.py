@@ -51,6 +51,7 @@ class Config:
     database_pool_size: int = 10
     database_echo: bool = False
     token_last_used_resolution_seconds: int = 300
+    token_cache_seconds: float = 5.0
     smtp_url: str | None = None
     redis_url: str | None = None
     trust_forwarded_headers: bool = False
@@ -98,6 +99,7 @@ class Config:
             ),
             "database_pool_size": _env_int("SCIM_DATABASE_POOL_SIZE", cls.database_pool_size),
             "database_echo": _env_bool("SCIM_DATABASE_ECHO", False),
+            "token_cache_seconds": _env_float("SCIM_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
             "smtp_url": env.get("SCIM_SMTP_URL") or None,
             "redis_url": env.get("SCIM_REDIS_URL") or None,
             "trust_forwarded_headers": _env_bool("SCIM_TRUST_FORWARDED_HEADERS", False),

@@ -9,11 +9,12 @@ from flask import current_app, g, request
 from .. import db
 from ..config import Config
 from ..ops import metrics
-from ..models import Directory, ScimToken, utcnow
-from ..services import tenancy, tolerance_log
+from ..models import Directory, utcnow
+from ..services import secrets, tenancy, tolerance_log
 from ..services.actors import Actor
 from .errors import InvalidSyntax, NotFound, ScimError, Unauthorized
 from .schema_registry import SchemaRegistry
+from .token_cache import CachedToken, TokenCache
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCEPTED_MEDIA_TYPES = ("application/scim+json", "application/json")
@@ -45,26 +46,44 @@ def authenticate(directory_id: str) -> None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    session = db.session()
-    token = tenancy.find_usable_token(session, secret.strip())
-    if token is None:
-        raise Unauthorized("the bearer token is unknown, expired or revoked")
-    if token.directory_id != directory_id:
+    digest = secrets.digest(secret.strip())
+    cache = token_cache()
+    cached = cache.get(digest)
+    if cached is None:
+        session = db.session()
+        token = tenancy.find_usable_token(session, secret.strip())
+        if token is None:
+            raise Unauthorized("the bearer token is unknown, expired or revoked")
+        found = session.get(Directory, token.directory_id)
+        if found is None:
+            raise NotFound(f"no directory {directory_id}")
+        session.expunge(found)  # a read-only snapshot, shared by this worker's threads
+        cache.put(digest, token.id, found, token.expires_at, token.last_used_at)
+        cached = cache.get(digest) or CachedToken(token.id, found, token.expires_at,
+                                                  token.last_used_at, 0.0)
+    if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
-    found = session.get(Directory, directory_id)
-    if found is None:
-        raise NotFound(f"no directory {directory_id}")
-    _touch_last_used(token)
-    g.scim_directory = found
-    g.scim_token = token
-    g.scim_actor = Actor("directory_token", token.id, request_id=g.get("request_id"))
+    _touch_last_used(digest, cached)
+    g.scim_directory = cached.directory
+    g.scim_actor = Actor("directory_token", cached.token_id, request_id=g.get("request_id"))
 
 
-def _touch_last_used(token: ScimToken) -> None:
+def _touch_last_used(digest: str, cached: CachedToken) -> None:
     """Note a use to record after the response, at a coarse resolution (see blueprint)."""
     resolution = config().token_last_used_resolution_seconds
-    if token.last_used_at is None or (utcnow() - token.last_used_at).total_seconds() >= resolution:
-        g.scim_token_used = token.id
+    last = cached.last_used_at
+    if last is None or (utcnow() - last).total_seconds() >= resolution:
+        g.scim_token_used = cached.token_id
+        token_cache().note_use(digest, utcnow())
+
+
+def token_cache() -> TokenCache:
+    """This worker's cache, made on first use with the configured lifetime."""
+    cache = current_app.extensions.get("scim_server.token_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "scim_server.token_cache", TokenCache(config().token_cache_seconds))
+    return cast(TokenCache, cache)
 
 
 def json_body() -> dict[str, Any]:
