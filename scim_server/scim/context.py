@@ -12,7 +12,7 @@ from ..ops import metrics
 from ..models import Directory, utcnow
 from ..services import secrets, tenancy, tolerance_log
 from ..services.actors import Actor
-from .errors import InvalidSyntax, NotFound, ScimError, Unauthorized
+from .errors import InvalidSyntax, NotFound, PayloadTooLarge, ScimError, Unauthorized
 from .schema_registry import SchemaRegistry
 from .token_cache import CachedToken, TokenCache
 
@@ -96,6 +96,10 @@ def json_body() -> dict[str, Any]:
             status=415,
         )
     raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is None and len(raw) >= limit:
+        # A chunked body is cut at the limit rather than refused: refuse it ourselves.
+        raise PayloadTooLarge("the request body is larger than allowed")
     try:
         body = current_app.json.loads(raw) if raw else None
     except ValueError as exc:

@@ -141,7 +141,7 @@ def patch_group_from_body(group_id: str, body: BodySource, if_match: str | None)
     group = directory_groups.update_group(session, directory, group,
                                           group_data(parsed, members_given=False), edit,
                                           context.actor(), expected_version=expected,
-                                          attributes_changed=outcome.changed)
+                                          attributes_changed=outcome.document != document)
     context.record_tolerances(tolerances)
     return group
 

@@ -159,6 +159,8 @@ def load_resource(registry: SchemaRegistry, resource_type: str, body: dict[str, 
     if core.lower() not in {str(s).lower() for s in parsed.schemas}:
         raise InvalidValue(f"schemas must include {core}")
     for name, attribute in registry.schemas[core].attributes.items():
-        if attribute.required and not _read_only(attribute) and attribute.name not in parsed.document:
-            raise InvalidValue(f"{attribute.name} is required")
+        value = parsed.document.get(attribute.name)
+        if attribute.required and not _read_only(attribute) and (
+                value is None or (isinstance(value, str) and not value.strip())):
+            raise InvalidValue(f"{attribute.name} is required and cannot be empty")
     return parsed

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import io
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -136,6 +138,8 @@ class TestCreate:
 
     @pytest.mark.parametrize("body, scim_type", [
         ({"schemas": [CORE]}, "invalidValue"),
+        ({"schemas": [CORE], "userName": ""}, "invalidValue"),
+        ({"schemas": [CORE], "userName": "   "}, "invalidValue"),
         ({"schemas": [CORE], "userName": 42}, "invalidValue"),
         ({"schemas": [CORE], "userName": "x", "active": "yes"}, "invalidValue"),
         ({"schemas": [CORE], "userName": "x", "emails": "a@b.c"}, "invalidValue"),
@@ -163,6 +167,15 @@ class TestCreate:
     def test_unsupported_media_type_is_415(self, scim):
         response = scim.post("/Users", data="userName=x", content_type="text/plain")
         assert_scim_error(response, 415)
+
+    def test_oversized_chunked_body_is_413(self, scim, app):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        body = json.dumps(user_body(nickName="x" * (limit + 10))).encode()
+        response = scim.post("/Users", input_stream=io.BytesIO(body),
+                             content_type="application/scim+json",
+                             headers={"Transfer-Encoding": "chunked"},
+                             environ_base={"wsgi.input_terminated": True})
+        assert_scim_error(response, 413)
 
     def test_plain_json_media_type_is_accepted(self, scim):
         response = scim.post("/Users", json=user_body(), content_type="application/json")
