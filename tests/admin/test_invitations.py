@@ -1,6 +1,7 @@
 """`invitations` and `users/{id}/invite` over the admin API, with real SMTP delivery."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -143,6 +144,9 @@ def test_products_groups_and_site_role(checked: CheckedClient,
     invitation = checked.get(f"/invitations/{result['invitation_id']}").get_json()
     assert invitation["products"] == [{"product_id": jira["id"], "role": "admin"}]
     assert invitation["groups"] == [group["id"]] and invitation["site_role"] == "trusted"
+    lifetime = (datetime.fromisoformat(invitation["expires_at"])
+                - datetime.fromisoformat(invitation["created_at"]))
+    assert lifetime == timedelta(days=30)  # the default SCIM_INVITATION_TTL_DAYS
 
 
 def test_request_level_mistakes_are_problems_and_change_nothing(
