@@ -5,25 +5,23 @@ import json
 from typing import Any, Iterator
 
 from flask import Response, current_app, request
-from sqlalchemy import func, select
-from sqlalchemy.sql import ColumnElement
 
 from .. import db
 from ..models import Group
 from ..services import directory_groups
 from ..services.directory_groups import MemberEdit
-from . import context, cursors, patch
+from . import context, patch, resource_lists
 from .blueprint import bp
 from .bodies import BodySource, expected_version, load_body
 from .errors import scim_response
 from .filters import compile_group_filter
 from .group_mapping import (RESOURCE_TYPE, group_data, members_of, stream_members_json,
                             to_resource)
-from .listing import ListQuery, list_response, parse_list_query, search_params
+from .listing import ListQuery, search_params
 from .projection import Projection, apply_projection, parse_projection
 from .schema_registry import CORE_GROUP
 from .serializers import load_resource
-from .sorting import group_sort_key, order_by_clause
+from .sorting import group_sort_key
 from .tolerances import Tolerances, tolerances_for
 from .urls import base_url, resource_url
 from .user_mapping import etag, parse_etag
@@ -194,69 +192,27 @@ def delete_group(group_id: str) -> Response:
     return scim_response(None, 204)
 
 
-def _filter(query: ListQuery) -> list[ColumnElement[bool]]:
-    """The filter's predicate (RFC 7644 §3.4.2.2), or nothing when there is no filter."""
-    if not query.filter:
-        return []
-    directory_id = context.directory().id
-    return [compile_group_filter(context.registry(), query.filter, directory_id=directory_id)]
-
-
-def _sort_key(query: ListQuery) -> ColumnElement[Any] | None:
-    return group_sort_key(context.registry(), query.sort_by) if query.sort_by else None
+GROUPS = resource_lists.ListSource(RESOURCE_TYPE, Group, compile_group_filter, group_sort_key,
+                                    _render)
 
 
 def query_groups(query: ListQuery, start_index: int, count: int
                  ) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and one page by index (RFC 7644 §3.4.2.4)."""
-    session = db.session()
-    conditions = [Group.directory_id == context.directory().id, *_filter(query)]
-    total = session.scalar(select(func.count()).select_from(Group).where(*conditions))
-    groups: list[Group] = []
-    if count > 0:
-        order: list[Any] = []
-        key = _sort_key(query)
-        if key is not None:
-            order.append(order_by_clause(key, query.descending))
-        order += [Group.created_at, Group.id]
-        groups = list(session.scalars(select(Group).where(*conditions).order_by(*order)
-                                      .offset(start_index - 1).limit(count)))
-    return total or 0, _render(groups, query.projection)
-
-
-def cursor_groups(query: ListQuery) -> dict[str, Any]:
-    """Total matches and one keyset page by cursor (RFC 9865): deep pages cost the same."""
-    assert query.cursor is not None
-    session = db.session()
-    directory_id = context.directory().id
-    scope = Group.directory_id == directory_id
-    conditions = _filter(query)
-    fingerprint = cursors.query_fingerprint(directory_id, RESOURCE_TYPE, query)
-    page = cursors.cursor_page(session, Group, scope, conditions, _sort_key(query),
-                               query.descending, query.cursor, query.count, fingerprint)
-    total = session.scalar(select(func.count()).select_from(Group)
-                           .where(scope, *conditions))
-    return cursors.cursor_list_response(_render(page.rows, query.projection), total or 0, page)
-
-
-def list_groups(query: ListQuery) -> Response:
-    if query.cursor is not None:
-        return scim_response(cursor_groups(query))
-    total, resources = query_groups(query, query.start_index, query.count)
-    return scim_response(list_response(resources, total, query.start_index))
+    """Total matches and one page by index (for the root `.search`)."""
+    return resource_lists.index_page(GROUPS, query, start_index, count)
 
 
 def list_query(params: Any) -> ListQuery:
-    cfg = context.config()
-    return parse_list_query(context.registry(), RESOURCE_TYPE, params,
-                            default_count=cfg.default_page_size, max_count=cfg.max_page_size)
+    return resource_lists.list_query(RESOURCE_TYPE, params)
 
 
 @bp.get("/Groups")
 def list_groups_endpoint() -> Response:
-    return list_groups(list_query(request.args))
+    return resource_lists.list_resources(GROUPS, list_query(request.args))
 
 
 @bp.post("/Groups/.search")
 def search_groups() -> Response:
-    return list_groups(list_query(search_params(context.json_body(), cursors=True)))
+    return resource_lists.list_resources(GROUPS,
+                                          list_query(search_params(context.json_body(),
+                                                                   cursors=True)))

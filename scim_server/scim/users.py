@@ -4,22 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import func, select
-from sqlalchemy.sql import ColumnElement
 
 from .. import db
 from ..models import DirectoryUser
 from ..services import directory_users, memberships
-from . import context, cursors, patch
+from . import context, patch, resource_lists
 from .blueprint import bp
 from .bodies import BodySource, expected_version, load_body
 from .errors import NotImplementedByServer, scim_response
 from .filters import compile_user_filter
-from .listing import ListQuery, list_response, parse_list_query, search_params
+from .listing import ListQuery, search_params
 from .projection import Projection, apply_projection, parse_projection
 from .schema_registry import CORE_USER
 from .serializers import load_resource
-from .sorting import order_by_clause, user_sort_key
+from .sorting import user_sort_key
 from .tolerances import Tolerances, tolerances_for
 from .urls import resource_url
 from .user_mapping import RESOURCE_TYPE, etag, parse_etag, to_resource, user_data
@@ -149,72 +147,30 @@ def delete_user(user_id: str) -> Response:
     return scim_response(None, 204)
 
 
-def _filter(query: ListQuery) -> list[ColumnElement[bool]]:
-    """The filter's predicate (RFC 7644 §3.4.2.2), or nothing when there is no filter."""
-    if not query.filter:
-        return []
-    directory_id = context.directory().id
-    return [compile_user_filter(context.registry(), query.filter, directory_id=directory_id)]
-
-
-def _sort_key(query: ListQuery) -> ColumnElement[Any] | None:
-    return user_sort_key(context.registry(), query.sort_by) if query.sort_by else None
+USERS = resource_lists.ListSource(RESOURCE_TYPE, DirectoryUser, compile_user_filter, user_sort_key,
+                                   _render)
 
 
 def query_users(query: ListQuery, start_index: int, count: int
                 ) -> tuple[int, list[dict[str, Any]]]:
-    """Total matches and one page by index (RFC 7644 §3.4.2.4)."""
-    session = db.session()
-    conditions = [DirectoryUser.directory_id == context.directory().id, *_filter(query)]
-    total = session.scalar(select(func.count()).select_from(DirectoryUser).where(*conditions))
-    users: list[DirectoryUser] = []
-    if count > 0:
-        order: list[Any] = []
-        key = _sort_key(query)
-        if key is not None:
-            order.append(order_by_clause(key, query.descending))
-        order += [DirectoryUser.created_at, DirectoryUser.id]
-        users = list(session.scalars(select(DirectoryUser).where(*conditions).order_by(*order)
-                                     .offset(start_index - 1).limit(count)))
-    return total or 0, _render(users, query.projection)
-
-
-def cursor_users(query: ListQuery) -> dict[str, Any]:
-    """Total matches and one keyset page by cursor (RFC 9865): deep pages cost the same."""
-    assert query.cursor is not None
-    session = db.session()
-    directory_id = context.directory().id
-    scope = DirectoryUser.directory_id == directory_id
-    conditions = _filter(query)
-    fingerprint = cursors.query_fingerprint(directory_id, RESOURCE_TYPE, query)
-    page = cursors.cursor_page(session, DirectoryUser, scope, conditions, _sort_key(query),
-                               query.descending, query.cursor, query.count, fingerprint)
-    total = session.scalar(select(func.count()).select_from(DirectoryUser)
-                           .where(scope, *conditions))
-    return cursors.cursor_list_response(_render(page.rows, query.projection), total or 0, page)
-
-
-def list_users(query: ListQuery) -> Response:
-    if query.cursor is not None:
-        return scim_response(cursor_users(query))
-    total, resources = query_users(query, query.start_index, query.count)
-    return scim_response(list_response(resources, total, query.start_index))
+    """Total matches and one page by index (for the root `.search`)."""
+    return resource_lists.index_page(USERS, query, start_index, count)
 
 
 def list_query(params: Any) -> ListQuery:
-    cfg = context.config()
-    return parse_list_query(context.registry(), RESOURCE_TYPE, params,
-                            default_count=cfg.default_page_size, max_count=cfg.max_page_size)
+    return resource_lists.list_query(RESOURCE_TYPE, params)
 
 
 @bp.get("/Users")
 def list_users_endpoint() -> Response:
-    return list_users(list_query(request.args))
+    return resource_lists.list_resources(USERS, list_query(request.args))
 
 
 @bp.post("/Users/.search")
 def search_users() -> Response:
-    return list_users(list_query(search_params(context.json_body(), cursors=True)))
+    return resource_lists.list_resources(USERS,
+                                          list_query(search_params(context.json_body(),
+                                                                   cursors=True)))
 
 
 @bp.route("/Me", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
