@@ -192,8 +192,8 @@ def delete_group(group_id: str) -> Response:
     return scim_response(None, 204)
 
 
-GROUPS = resource_lists.ListSource(RESOURCE_TYPE, Group, compile_group_filter, group_sort_key,
-                                    _render)
+GROUPS = resource_lists.ListSource(
+    RESOURCE_TYPE, Group, compile_group_filter, group_sort_key, _render)
 
 
 def query_groups(query: ListQuery, start_index: int, count: int

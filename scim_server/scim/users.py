@@ -147,8 +147,8 @@ def delete_user(user_id: str) -> Response:
     return scim_response(None, 204)
 
 
-USERS = resource_lists.ListSource(RESOURCE_TYPE, DirectoryUser, compile_user_filter, user_sort_key,
-                                   _render)
+USERS = resource_lists.ListSource(
+    RESOURCE_TYPE, DirectoryUser, compile_user_filter, user_sort_key, _render)
 
 
 def query_users(query: ListQuery, start_index: int, count: int
