@@ -13,9 +13,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (AccessRequest, Account, AuditEvent, DirectoryUser, Group, GroupMember,
-                      Invitation, OutboxMessage, ProductActivity, ProductGrant, SiteAccess, utcnow)
+                      Invitation, Organization, ProductActivity, ProductGrant,
+                      SiteAccess, utcnow)
 from ..models.product import Product
-from . import audit
+from . import audit, outbox
 from .actors import Actor
 from .errors import Conflict
 from .licences import products_reached_by_groups, seat_guard
@@ -63,14 +64,15 @@ def deactivate(session: Session, org_id: str, account_id: str, actor: Actor,
 
 
 def _queue_notice(session: Session, account: Account, message: str) -> None:
+    """Tell the person, through the outbox, with the admin's message (one per deactivation)."""
+    if not account.email:
+        return
     stamp = account.deactivated_at.isoformat() if account.deactivated_at else ""
-    session.add(OutboxMessage(
-        org_id=account.org_id, message_id=f"user.deactivated:{account.id}:{stamp}",
-        to=account.email, template="account_deactivated",
-        subject="Your access has been deactivated",
-        body_text=f"An administrator deactivated your account.\n\n{message}\n",
-        context={"account_id": account.id, "message": message},
-    ))
+    org = session.get(Organization, account.org_id)
+    outbox.enqueue(session, org_id=account.org_id, to=account.email,
+                   template="deactivation_notice",
+                   context={"org_name": org.name if org else "", "message": message},
+                   cause=f"user.deactivated:{account.id}:{stamp}")
 
 
 def reactivate(session: Session, org_id: str, account_id: str, actor: Actor) -> Account:

@@ -126,7 +126,7 @@ def test_deactivate_then_reactivate_restores_exactly_what_was_there(
     with app.app_context():
         session = db.new_session(app)
         notices = session.query(OutboxMessage).filter_by(to="ann@acme.test").all()
-        assert [n.template for n in notices] == ["account_deactivated"]
+        assert [n.template for n in notices] == ["deactivation_notice"]
         assert "Back in spring?" in notices[0].body_text
         session.close()
     on = admin.post(f"/users/{ann}/reactivate")
