@@ -68,7 +68,7 @@ def create_user(session: Session, directory: Directory, data: UserData, actor: A
     _apply_to_user(user, data)
     session.add(user)
     session.flush()
-    _replace_values(session, user, data.values)
+    _replace_values(session, user, data.values, fresh=True)
     audit.record(session, org_id=directory.org_id, actor=actor,
                  action="scim.user.linked" if linked else "scim.user.created",
                  target_type="account", target_id=account.id,
@@ -96,11 +96,14 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
                  and user.attributes == data.attributes and data.password is None)
     if unchanged:
         return user
+    values_changed = any((user.attributes or {}).get(name) != data.attributes.get(name)
+                         for name in VALUE_ATTRIBUTES)
     _apply_to_user(user, data)
     user.version += 1
     user.updated_at = utcnow()
     session.flush()
-    _replace_values(session, user, data.values)
+    if values_changed:
+        _replace_values(session, user, data.values)
     audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
                  target_type="account", target_id=user.id,
                  changes={"before": before, "after": {"userName": data.user_name,
@@ -208,9 +211,10 @@ def _apply_to_user(user: DirectoryUser, data: UserData) -> None:
 
 
 def _replace_values(session: Session, user: DirectoryUser,
-                    values: dict[str, list[dict[str, Any]]]) -> None:
+                    values: dict[str, list[dict[str, Any]]], *, fresh: bool = False) -> None:
     """Rewrite the user's value rows: one per element of each multi-valued attribute."""
-    session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
+    if not fresh:  # a user just created has none to delete
+        session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
     rows = []
     for attribute in VALUE_ATTRIBUTES:
         for position, element in enumerate(values.get(attribute, ())):
