@@ -1,10 +1,12 @@
 """Engine and per-request session; the request, not the services, owns the transaction."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -27,12 +29,40 @@ def build_engine(config: Config) -> Engine:
             kwargs["poolclass"] = NullPool  # tests drop and recreate the file between runs
     else:
         kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_pool_size,
-                      pool_pre_ping=True, pool_recycle=1800)
+                      pool_recycle=1800)
     engine = create_engine(url, **kwargs)
+    if engine.dialect.name != "sqlite":
+        event.listen(engine, "checkout", _ping_if_idle)
+        event.listen(engine, "checkin", _note_checkin)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate_for_writes)
     return engine
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Check a pooled connection only when it sat idle, not before every request.
+
+    A ping on every checkout (`pool_pre_ping`) costs a round trip per request; a connection
+    returned moments ago is almost surely alive, and if it is not, the error invalidates
+    the pool and the next request reconnects.
+    """
+    idle_since = record.info.get("checked_in_at")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
+        raise exc_module.DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
