@@ -107,6 +107,7 @@ def markdown(report: dict[str, Any], image_prefix: str = "") -> str:
     m = meta["machine"]
     lines += ["## Machine", "",
               f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gb']} GB; {m['os']}",
+              f"- code: scim-server at {meta.get('code', 'unknown')}",
               f"- Python {m['python']}, SQLite {m['sqlite']}"
               + (f", {meta['postgresql']}" if meta.get("postgresql") else ""),
               f"- load average when the run started: {m['load_average_at_start']} "

@@ -67,6 +67,18 @@ def _write(meta: dict[str, Any], runs: list[dict[str, Any]], started: float, out
     return evaluated
 
 
+def code_version() -> str:
+    """The commit the server ran from, and whether the tree had uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return f"{commit}{' with uncommitted changes' if dirty.strip() else ''}" or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     size = parser.add_mutually_exclusive_group()
@@ -95,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "profile": profile.name, "workers": args.workers, "client_threads": profile.threads,
         "user_scales": list(profile.user_scales), "group_sizes": list(profile.group_sizes),
-        "machine": report.machine(),
+        "machine": report.machine(), "code": code_version(),
         "postgresql": postgres_version() if "postgresql" in backends else None,
     }
     runs: list[dict[str, Any]] = []
