@@ -124,7 +124,7 @@ def db_session(app: Flask) -> Iterator[Session]:
     It begins as a reader so it never holds SQLite's write lock while the app works; call
     `rollback()` before reading again to see what requests committed since.
     """
-    session = db.new_session(app, writes=False)
+    session = db.new_session(app, snapshot=True)
     try:
         yield session
     finally:

@@ -89,7 +89,10 @@ def _sqlite_begin_immediate_for_writes(connection: Any) -> None:
 def init_app(app: Flask, config: Config) -> None:
     """Attach an engine and a session factory to the app."""
     engine = build_engine(config)
-    readers = sessionmaker(bind=engine, expire_on_commit=False)
+    # PostgreSQL readers run in autocommit: a read needs no BEGIN and ROLLBACK round trips.
+    reader_bind = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                   if engine.dialect.name == "postgresql" else engine)
+    readers = sessionmaker(bind=reader_bind, expire_on_commit=False)
     writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
     app.extensions[EXTENSION_KEY] = (engine, readers, writers)
     app.teardown_request(_close_session)  # per request, even inside an outer app context
@@ -116,9 +119,15 @@ def session() -> Session:
     return g.db_session
 
 
-def new_session(app: Flask, *, writes: bool = True) -> Session:
-    """A session outside any request (command line, workers); the caller commits."""
-    _engine, readers, writers = app.extensions[EXTENSION_KEY]
+def new_session(app: Flask, *, writes: bool = True, snapshot: bool = False) -> Session:
+    """A session outside any request (command line, workers); the caller commits.
+
+    `snapshot` gives a reader inside a transaction, which PostgreSQL needs for
+    server-side cursors (streaming) and for several reads that must agree.
+    """
+    engine, readers, writers = app.extensions[EXTENSION_KEY]
+    if snapshot:
+        return Session(bind=engine, expire_on_commit=False)
     return (writers if writes else readers)()
 
 

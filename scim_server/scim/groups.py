@@ -72,7 +72,7 @@ def _streamed(head: dict[str, Any], group_id: str, status: int, headers: dict[st
     def generate() -> Iterator[str]:
         # Its own read-only session: the request's transaction has ended by the time the
         # body is written, and a writer session would hold SQLite's lock while streaming.
-        session = db.new_session(app, writes=False)
+        session = db.new_session(app, writes=False, snapshot=True)
         try:
             yield opening + ', "members": '
             yield from stream_members_json(session, group_id, base)
