@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as exc_module
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -73,7 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA cache_size=-16384")  # 16 MB a connection: workers stay small
     cursor.execute("PRAGMA temp_store=MEMORY")
     # LIKE is then case-sensitive, as on PostgreSQL; case-insensitive matches lower() both sides.
     cursor.execute("PRAGMA case_sensitive_like=ON")
@@ -96,6 +97,8 @@ def init_app(app: Flask, config: Config) -> None:
     writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
     app.extensions[EXTENSION_KEY] = (engine, readers, writers)
     app.teardown_request(_close_session)  # per request, even inside an outer app context
+    if engine.dialect.name == "sqlite":
+        app.teardown_request(_refresh_sqlite_statistics)
     app.teardown_appcontext(_close_session)
 
 
@@ -129,6 +132,37 @@ def new_session(app: Flask, *, writes: bool = True, snapshot: bool = False) -> S
     if snapshot:
         return Session(bind=engine, expire_on_commit=False)
     return (writers if writes else readers)()
+
+
+STATISTICS_INTERVAL_SECONDS = 300.0
+_statistics_refreshed_at: dict[str, float] = {}
+
+
+def _refresh_sqlite_statistics(_exc: BaseException | None) -> None:
+    """Keep SQLite's planner statistics fresh as directories grow, every few minutes.
+
+    Without them SQLite scans a directory to avoid a sort instead of using the selective
+    index; `ANALYZE` under an analysis limit samples each index and takes milliseconds.
+    """
+    engine = current_app.extensions[EXTENSION_KEY][0]
+    key = str(engine.url)
+    now = time.monotonic()
+    last = _statistics_refreshed_at.get(key)
+    if last is not None and now - last < STATISTICS_INTERVAL_SECONDS:
+        return
+    _statistics_refreshed_at[key] = now
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout=250")
+            try:
+                connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+                connection.exec_driver_sql("ANALYZE")
+                connection.commit()
+            finally:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+    except SQLAlchemyError:
+        pass  # busy: the next window tries again
 
 
 def _close_session(_exc: BaseException | None) -> None:

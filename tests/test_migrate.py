@@ -41,3 +41,18 @@ def test_sqlite_lookups_use_the_selective_index_once_analyzed(app, db_session, b
         rows = connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         plan = " ".join(str(row) for row in rows)
     assert "ix_directory_users_external_id" in plan, plan
+
+
+def test_sqlite_statistics_are_refreshed_while_serving(app, backend, scim, monkeypatch):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL keeps its own statistics (autovacuum)")
+    engine = app.extensions[db.EXTENSION_KEY][0]
+    monkeypatch.setattr(db, "_statistics_refreshed_at", {})
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM sqlite_stat1"))
+    for number in range(3):
+        scim.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                  "userName": f"u{number}"})
+    with engine.connect() as connection:
+        analyzed = {row[0] for row in connection.execute(text("SELECT tbl FROM sqlite_stat1"))}
+    assert "directory_users" in analyzed
