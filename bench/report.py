@@ -104,6 +104,8 @@ def markdown(report: dict[str, Any], image_prefix: str = "") -> str:
     missing = [t for t in meta.get("stages_planned", []) if t not in meta.get("stages_done", [])]
     if missing:
         lines += [f"**Partial report**: not yet run or interrupted: {', '.join(missing)}.", ""]
+    if meta.get("corrections"):
+        lines += [f"Corrected after the run: {meta['corrections']}.", ""]
     m = meta["machine"]
     lines += ["## Machine", "",
               f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gb']} GB; {m['os']}",

@@ -94,6 +94,12 @@ def _cursor(results: list[dict[str, Any]], backend: str) -> dict[str, Any]:
         return {"target": name, "backend": backend, "status": "not available",
                 "measured": "the server does not announce cursor pagination (RFC 9865)",
                 "goal": "≤ 1.5×"}
+    largest = max((r["scale"] for r in find(results, group="lookup")), default=scales[-1])
+    if scales[-1] < largest:
+        return {"target": name, "backend": backend, "status": "not measured",
+                "measured": f"cursor pages measured only up to {scales[-1]:,} users: the walk "
+                            f"to a deep cursor failed at {largest:,} (see the walk errors)",
+                "goal": "≤ 1.5×"}
     first = one(results, group="page", kind="cursor, first page", scale=scales[-1])
     last = one(results, group="page", kind="cursor, near the end", scale=scales[-1])
     value = _ratio(last and last["p50_ms"], first and first["p50_ms"])

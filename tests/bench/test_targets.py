@@ -57,3 +57,13 @@ def test_cursor_target_compares_the_deep_page_with_the_first_at_the_largest_scal
 
     assert verdict["status"] == "met" and verdict["value"] == 1.2
     assert "position 999,000" in verdict["measured"]
+
+
+def test_cursor_target_is_not_measured_when_deep_pages_stop_below_the_largest_scale() -> None:
+    results = [_result("lookup", "userName eq", 2.0, scale=1_000_000),
+               _result("page", "cursor, first page", 10.0, scale=1_000),
+               _result("page", "cursor, near the end", 11.0, scale=1_000, position=900)]
+    verdict = next(v for v in evaluate(_run(results), None, None)
+                   if v["target"].startswith("cursor paging"))
+
+    assert verdict["status"] == "not measured" and "1,000 users" in verdict["measured"]
