@@ -62,6 +62,7 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        dbapi_connection.rollback()  # the ping opened a transaction; leave none behind
     except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
         raise exc_module.DisconnectionError(str(exc)) from exc
 

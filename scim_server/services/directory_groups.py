@@ -176,12 +176,16 @@ def _add_members(session: Session, directory: Directory, group: Group,
 
 
 def _member_kinds(session: Session, directory_id: str, ids: list[str]) -> dict[str, str]:
+    # Look up by primary key, then check the directory: a planner must never be tempted to
+    # walk the directory's index instead of probing k ids.
     kinds: dict[str, str] = {}
     for chunk in _chunks(ids):
-        kinds.update((i, "User") for i in session.scalars(select(DirectoryUser.id).where(
-            DirectoryUser.directory_id == directory_id, DirectoryUser.id.in_(chunk))))
-        kinds.update((i, "Group") for i in session.scalars(select(Group.id).where(
-            Group.directory_id == directory_id, Group.id.in_(chunk))))
+        kinds.update((i, "User") for i, owner in session.execute(
+            select(DirectoryUser.id, DirectoryUser.directory_id).where(
+                DirectoryUser.id.in_(chunk))) if owner == directory_id)
+        kinds.update((i, "Group") for i, owner in session.execute(
+            select(Group.id, Group.directory_id).where(Group.id.in_(chunk)))
+            if owner == directory_id)
     return kinds
 
 
