@@ -13,7 +13,7 @@ from scim_server.scim.filter_compare import code_point_order
 from scim_server.scim.sorting import (
     group_sort_key, is_descending, order_by_clause, user_sort_key,
 )
-from tests.scim.test_filters import ENTERPRISE, World, make_world  # noqa: F401 - fixture
+from .filter_world import ENTERPRISE, World
 
 __all__ = ["make_world"]
 
