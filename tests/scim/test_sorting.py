@@ -15,8 +15,6 @@ from scim_server.scim.sorting import (
 )
 from .filter_world import ENTERPRISE, World
 
-__all__ = ["make_world"]
-
 
 @pytest.fixture
 def world(make_world: Any) -> World:
