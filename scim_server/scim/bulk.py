@@ -23,6 +23,7 @@ from .blueprint import bp
 from .bulk_refs import (BULK_RESPONSE, BulkOperation, TooManyOperations, parse_bulk_request,
                         parse_target, substitute)
 from .errors import InvalidValue, PayloadTooLarge, ScimError, as_scim_error, scim_response
+from .password_hashes import prehash
 from .tolerances import tolerances_for
 from .urls import resource_url
 from .user_mapping import etag
@@ -81,6 +82,8 @@ def bulk() -> Response:
     except TooManyOperations as exc:
         raise PayloadTooLarge(f"the bulk request has {exc.count} operations; maxOperations is "
                               f"{cfg.bulk_max_operations} (RFC 7644 §3.7.4)") from None
+    # Every password of every operation is hashed now, before any write takes a lock.
+    prehash([op.data for op in parsed.operations])
     context.record_tolerances(tolerances)
     outcomes = _Runner(parsed.fail_on_errors).run(parsed.operations)
     return scim_response({"schemas": [BULK_RESPONSE],

@@ -58,9 +58,13 @@ def authenticate(directory_id: str) -> None:
         if found is None:
             raise NotFound(f"no directory {directory_id}")
         session.expunge(found)  # a read-only snapshot, shared by this worker's threads
-        cache.put(digest, token.id, found, token.expires_at, token.last_used_at)
-        cached = cache.get(digest) or CachedToken(token.id, found, token.expires_at,
-                                                  token.last_used_at, 0.0)
+        token_id, expires_at, last_used_at = token.id, token.expires_at, token.last_used_at
+        # End the lookup's transaction: a write request then takes SQLite's write lock at
+        # its first write-path query, after the slow work done before it (password hashing).
+        session.rollback()
+        cache.put(digest, token_id, found, expires_at, last_used_at)
+        cached = cache.get(digest) or CachedToken(token_id, found, expires_at,
+                                                  last_used_at, 0.0)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from ..models import DirectoryUser, DirectoryUserValue, Group, GroupMember
+from ..services import group_nesting
 from .errors import InvalidFilter
 from .filter_compare import Operand, json_operand, text_operand
 from .schema_registry import Attribute
@@ -101,11 +102,7 @@ class GroupClosure:
             seed = seed.where(group.directory_id == self.directory_id, condition)
         else:
             seed = seed.where(group.directory_id.is_not(None), condition)
-        reached = seed.cte(recursive=True, nesting=True)
-        nested = aliased(GroupMember)
-        reached = reached.union(
-            select(nested.member_id, reached.c.directory_id)
-            .where(nested.group_id == reached.c.group_id, nested.member_type == "Group"))
+        reached = group_nesting.walk(seed, up=False, name=None, nesting=True)
         member = aliased(GroupMember)
         users = select(member.member_id).where(member.group_id == reached.c.group_id,
                                                member.member_type == "User")

@@ -105,7 +105,7 @@ def replace_group_from_body(group_id: str, body: BodySource, if_match: str | Non
     """Replace a group from a PUT body (RFC 7644 §3.5.1); members only when sent."""
     session = db.session()
     directory = context.directory()
-    group = directory_groups.get_group(session, directory.id, group_id)
+    group = directory_groups.get_group(session, directory.id, group_id, lock=True)
     expected = expected_version(group.version, if_match)
     tolerances = _directory_tolerances()
     parsed = load_body(RESOURCE_TYPE, body(), tolerances)
@@ -119,7 +119,7 @@ def patch_group_from_body(group_id: str, body: BodySource, if_match: str | None)
     """Apply a PatchOp body to a group (RFC 7644 §3.5.2): member edits cost O(k) rows."""
     session = db.session()
     directory = context.directory()
-    group = directory_groups.get_group(session, directory.id, group_id)
+    group = directory_groups.get_group(session, directory.id, group_id, lock=True)
     expected = expected_version(group.version, if_match)
     tolerances = _directory_tolerances()
     document = dict(group.attributes or {})
@@ -147,7 +147,7 @@ def patch_group_from_body(group_id: str, body: BodySource, if_match: str | None)
 def delete_group_by_id(group_id: str, if_match: str | None) -> None:
     """Delete a group and its memberships (RFC 7644 §3.6)."""
     session = db.session()
-    group = directory_groups.get_group(session, context.directory().id, group_id)
+    group = directory_groups.get_group(session, context.directory().id, group_id, lock=True)
     directory_groups.delete_group(session, context.directory(), group, context.actor(),
                                   expected_version=expected_version(group.version, if_match))
 

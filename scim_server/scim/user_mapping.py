@@ -6,6 +6,7 @@ from typing import Any
 from ..models import DirectoryUser
 from ..services.directory_users import VALUE_ATTRIBUTES, UserData
 from .schema_registry import CORE_USER, ENTERPRISE_USER
+from .password_hashes import hashed
 from .serializers import ParsedResource
 from .urls import resource_url
 
@@ -40,7 +41,7 @@ def user_data(parsed: ParsedResource) -> UserData:
         external_id=document.get("externalId"),
         display_name=document.get("displayName") or _formatted_name(document),
         active=document.get("active", True) is not False,
-        password=parsed.password,
+        password_hash=hashed(parsed.password),
         email=primary_email(document),
         values=values,
     )

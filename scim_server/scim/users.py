@@ -12,6 +12,7 @@ from . import context, patch, resource_lists
 from .blueprint import bp
 from .bodies import BodySource, expected_version, load_body
 from .errors import NotImplementedByServer, scim_response
+from .password_hashes import prehash, prehash_body
 from .filters import compile_user_filter
 from .listing import ListQuery, search_params
 from .projection import Projection, apply_projection, parse_projection
@@ -61,6 +62,7 @@ def _directory_tolerances() -> Tolerances:
 
 def create_user_from_body(body: dict[str, Any]) -> DirectoryUser:
     """Provision a user from a POST body (RFC 7644 §3.3)."""
+    prehash(body)
     tolerances = _directory_tolerances()
     parsed = load_body(RESOURCE_TYPE, body, tolerances)
     user = directory_users.create_user(db.session(), context.directory(), user_data(parsed),
@@ -72,9 +74,10 @@ def create_user_from_body(body: dict[str, Any]) -> DirectoryUser:
 def replace_user_from_body(user_id: str, body: BodySource, if_match: str | None
                            ) -> DirectoryUser:
     """Replace a user's writable attributes from a PUT body (RFC 7644 §3.5.1)."""
+    prehash_body(body)
     session = db.session()
     directory = context.directory()
-    user = directory_users.get_user(session, directory.id, user_id)
+    user = directory_users.get_user(session, directory.id, user_id, lock=True)
     expected = expected_version(user.version, if_match)
     tolerances = _directory_tolerances()
     parsed = load_body(RESOURCE_TYPE, body(), tolerances)
@@ -86,9 +89,10 @@ def replace_user_from_body(user_id: str, body: BodySource, if_match: str | None
 
 def patch_user_from_body(user_id: str, body: BodySource, if_match: str | None) -> DirectoryUser:
     """Apply a PatchOp body to a user (RFC 7644 §3.5.2)."""
+    prehash_body(body)
     session = db.session()
     directory = context.directory()
-    user = directory_users.get_user(session, directory.id, user_id)
+    user = directory_users.get_user(session, directory.id, user_id, lock=True)
     expected = expected_version(user.version, if_match)
     tolerances = _directory_tolerances()
     outcome = patch.apply_patch(context.registry(), RESOURCE_TYPE, dict(user.attributes),
@@ -107,7 +111,7 @@ def patch_user_from_body(user_id: str, body: BodySource, if_match: str | None) -
 def delete_user_by_id(user_id: str, if_match: str | None) -> None:
     """Remove a user's SCIM resource (RFC 7644 §3.6); the account stays, deactivated."""
     session = db.session()
-    user = directory_users.get_user(session, context.directory().id, user_id)
+    user = directory_users.get_user(session, context.directory().id, user_id, lock=True)
     directory_users.delete_user(session, context.directory(), user, context.actor(),
                                 expected_version=expected_version(user.version, if_match))
 

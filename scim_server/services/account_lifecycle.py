@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..models import (AccessRequest, Account, AuditEvent, DirectoryUser, Group, GroupMember,
+from ..models import (AccessRequest, Account, AuditEvent, DirectoryUser, GroupMember,
                       Invitation, Organization, ProductActivity, ProductGrant,
                       SiteAccess, utcnow)
 from ..models.product import Product
-from . import audit, outbox
+from . import audit, group_versions, outbox
 from .actors import Actor
 from .errors import Conflict
 from .licences import products_reached_by_groups, seat_guard
@@ -138,8 +138,7 @@ def erase_due_accounts(session: Session, now: datetime | None = None,
 
 def erase(session: Session, account: Account, actor: Actor, now: datetime | None = None) -> None:
     """Clear an account's personal data and links; its id stays as a tombstone."""
-    groups = session.scalars(select(GroupMember.group_id).where(
-        GroupMember.member_type == "User", GroupMember.member_id == account.id)).all()
+    group_versions.drop_memberships_of(session, account.id)  # their ETags change
     for model, column in ((ProductGrant, ProductGrant.account_id),
                           (SiteAccess, SiteAccess.account_id),
                           (Invitation, Invitation.account_id),
@@ -147,11 +146,6 @@ def erase(session: Session, account: Account, actor: Actor, now: datetime | None
                           (ProductActivity, ProductActivity.account_id),
                           (DirectoryUser, DirectoryUser.id)):
         session.execute(delete(model).where(column == account.id))
-    session.execute(delete(GroupMember).where(GroupMember.member_type == "User",
-                                              GroupMember.member_id == account.id))
-    if groups:
-        session.execute(update(Group).where(Group.id.in_(groups))
-                        .values(member_count=Group.member_count - 1))
     for event in session.scalars(select(AuditEvent).where(AuditEvent.target_id == account.id)):
         event.changes = {k: (ERASED if k in PERSONAL_KEYS else v)
                          for k, v in (event.changes or {}).items()}

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Directory, DirectoryUser, Group, GroupMember, utcnow
-from . import audit
+from . import audit, group_nesting, group_versions
 from .actors import Actor
 from .directory_users import norm
 from .errors import Conflict, InvalidInput, NotFound, VersionMismatch
@@ -44,9 +44,18 @@ class MemberEdit:
         return not self.add and not self.remove and self.replace_all is None
 
 
-def get_group(session: Session, directory_id: str, group_id: str) -> Group:
-    """The directory's group by id; another directory's id is 'not found'."""
-    group = session.get(Group, group_id)
+def get_group(session: Session, directory_id: str, group_id: str, *, lock: bool = False
+              ) -> Group:
+    """The directory's group by id; another directory's id is 'not found'.
+
+    `lock` takes the row lock (`SELECT ... FOR UPDATE`) a write needs: its If-Match check,
+    the membership rows it reads and its counters then hold until the transaction ends.
+    """
+    if lock:
+        group = session.scalars(select(Group).where(Group.id == group_id).with_for_update()
+                                .execution_options(populate_existing=True)).first()
+    else:
+        group = session.get(Group, group_id)
     if group is None or group.directory_id != directory_id:
         raise NotFound(f"no group {group_id}")
     return group
@@ -79,9 +88,8 @@ def replace_group(session: Session, directory: Directory, group: Group, data: Gr
                or group.attributes != data.attributes)
     _apply(group, data)
     edit = MemberEdit(replace_all=data.members) if data.members is not None else MemberEdit()
-    added, removed = apply_member_edit(session, directory, group, edit)
+    added, removed = apply_member_edit(session, directory, group, edit, touch=changed)
     if changed or added or removed:
-        _touch(group)
         audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.updated",
                      target_type="group", target_id=group.id,
                      changes={"displayName": data.display_name, "members_added": added,
@@ -98,9 +106,9 @@ def update_group(session: Session, directory: Directory, group: Group, data: Gro
     if attributes_changed:
         _ensure_name_free(session, directory, data.display_name, except_id=group.id)
         _apply(group, data)
-    added, removed = apply_member_edit(session, directory, group, edit)
+    added, removed = apply_member_edit(session, directory, group, edit,
+                                       touch=attributes_changed)
     if attributes_changed or added or removed:
-        _touch(group)
         audit.record(session, org_id=directory.org_id, actor=actor, action="scim.group.updated",
                      target_type="group", target_id=group.id,
                      changes={"displayName": group.display_name, "members_added": added,
@@ -113,13 +121,7 @@ def delete_group(session: Session, directory: Directory, group: Group, actor: Ac
                  expected_version: int | None = None) -> None:
     """Delete the group, its memberships, and its place in parent groups."""
     _check_version(group, expected_version)
-    parents = list(session.scalars(select(GroupMember.group_id).where(
-        GroupMember.member_id == group.id)))
-    session.execute(delete(GroupMember).where(GroupMember.member_id == group.id))
-    if parents:
-        session.execute(update(Group).where(Group.id.in_(parents))
-                        .values(member_count=Group.member_count - 1, version=Group.version + 1,
-                                updated_at=utcnow()))
+    group_versions.drop_memberships_of(session, group.id)
     session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
     session.delete(group)
     session.flush()
@@ -129,15 +131,19 @@ def delete_group(session: Session, directory: Directory, group: Group, actor: Ac
 
 
 def apply_member_edit(session: Session, directory: Directory, group: Group,
-                      edit: MemberEdit) -> tuple[int, int]:
-    """Apply adds, removes or a wholesale replacement; returns (added, removed)."""
+                      edit: MemberEdit, *, touch: bool = False) -> tuple[int, int]:
+    """Apply adds, removes or a wholesale replacement; returns (added, removed).
+
+    The caller holds the group's row lock (`get_group(lock=True)`). When members changed,
+    or `touch` says the attributes did, the version moves and the count follows, in SQL.
+    """
     added = removed = 0
     if edit.replace_all is not None:
         removed = session.execute(
             delete(GroupMember).where(GroupMember.group_id == group.id)).rowcount or 0
-        group.member_count = 0
         added = _add_members(session, directory, group, edit.replace_all)
-        group.member_count = added
+        if added or removed or touch:
+            group_versions.set_member_count(session, group.id, added)
         return added, removed
     if edit.remove:
         for chunk in _chunks(_unique(edit.remove)):
@@ -145,7 +151,8 @@ def apply_member_edit(session: Session, directory: Directory, group: Group,
                 GroupMember.group_id == group.id, GroupMember.member_id.in_(chunk))).rowcount or 0
     if edit.add:
         added = _add_members(session, directory, group, edit.add)
-    group.member_count = (group.member_count or 0) + added - removed
+    if added or removed or touch:
+        group_versions.bump(session, {group.id: added - removed})
     return added, removed
 
 
@@ -190,17 +197,11 @@ def _member_kinds(session: Session, directory_id: str, ids: list[str]) -> dict[s
 
 
 def _refuse_cycles(session: Session, group_id: str, nested: list[str]) -> None:
-    """A group may not contain itself, directly or through its nested groups."""
-    if group_id in nested:
-        raise InvalidInput("a group cannot be a member of itself")
-    down = (select(literal(group_id).label("gid"), literal(0).label("depth"))
-            .cte("ancestors", recursive=True))
-    up = select(GroupMember.group_id, down.c.depth + 1).where(
-        GroupMember.member_id == down.c.gid, down.c.depth < 64)
-    ancestors = set(session.scalars(select(down.union(up).c.gid)))
-    loops = sorted(ancestors.intersection(nested))
-    if loops:
-        raise InvalidInput(f"adding group {loops[0]} would make a membership cycle")
+    """No cycles and no chain deeper than the one nesting limit (`group_nesting`)."""
+    for child in nested:
+        problem = group_nesting.nesting_problem(session, group_id, child)
+        if problem is not None:
+            raise InvalidInput(problem)
 
 
 def _ensure_name_free(session: Session, directory: Directory, name: str,
@@ -217,11 +218,6 @@ def _apply(group: Group, data: GroupData) -> None:
     group.display_name_norm = norm(data.display_name) or ""
     group.external_id = data.external_id
     group.attributes = data.attributes
-
-
-def _touch(group: Group) -> None:
-    group.version = (group.version or 0) + 1
-    group.updated_at = utcnow()
 
 
 def _check_version(group: Group, expected_version: int | None) -> None:

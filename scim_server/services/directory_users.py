@@ -13,8 +13,8 @@ from typing import Any, Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, GroupMember, utcnow
-from . import audit, passwords
+from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
+from . import audit, group_versions
 from .actors import Actor
 from .errors import Conflict, NotFound, VersionMismatch
 
@@ -33,7 +33,9 @@ class UserData:
     external_id: str | None = None
     display_name: str | None = None
     active: bool = True
-    password: str | None = None
+    #: Hashed by the caller before the write transaction (`passwords.hash_password`):
+    #: scrypt is slow on purpose and must never run while a lock is held.
+    password_hash: str | None = None
     email: str | None = None
     values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -43,9 +45,19 @@ def norm(value: str | None) -> str | None:
     return value.lower()[:NORM_LENGTH] if value is not None else None
 
 
-def get_user(session: Session, directory_id: str, user_id: str) -> DirectoryUser:
-    """The directory's user by id; another directory's id is 'not found', not 'forbidden'."""
-    user = session.get(DirectoryUser, user_id)
+def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = False
+             ) -> DirectoryUser:
+    """The directory's user by id; another directory's id is 'not found', not 'forbidden'.
+
+    `lock` takes the row lock (`SELECT ... FOR UPDATE`) a write needs, so its If-Match
+    check (RFC 7644 §3.14) and its write are one step for every other writer.
+    """
+    if lock:
+        user = session.scalars(select(DirectoryUser).where(DirectoryUser.id == user_id)
+                               .with_for_update()
+                               .execution_options(populate_existing=True)).first()
+    else:
+        user = session.get(DirectoryUser, user_id)
     if user is None or user.directory_id != directory_id:
         raise NotFound(f"no user {user_id}")
     return user
@@ -93,13 +105,13 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     _apply_to_account(account, data)
     unchanged = (user.user_name == data.user_name and user.external_id == data.external_id
                  and user.display_name == data.display_name and user.active == data.active
-                 and user.attributes == data.attributes and data.password is None)
+                 and user.attributes == data.attributes and data.password_hash is None)
     if unchanged:
         return user
     values_changed = any((user.attributes or {}).get(name) != data.attributes.get(name)
                          for name in VALUE_ATTRIBUTES)
     _apply_to_user(user, data)
-    user.version += 1
+    user.version = DirectoryUser.version + 1  # in SQL: the row lock makes it exact
     user.updated_at = utcnow()
     session.flush()
     if values_changed:
@@ -116,7 +128,7 @@ def delete_user(session: Session, directory: Directory, user: DirectoryUser, act
     """Remove the SCIM resource; the account is unlinked and deactivated, never erased."""
     _check_version(user, expected_version)
     account = session.get(Account, user.id)
-    session.execute(delete(GroupMember).where(GroupMember.member_id == user.id))
+    group_versions.drop_memberships_of(session, user.id)  # each group's ETag changes
     session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
     session.delete(user)
     if account is not None:
@@ -206,8 +218,8 @@ def _apply_to_user(user: DirectoryUser, data: UserData) -> None:
     user.display_name_norm = norm(data.display_name)
     user.active = data.active
     user.attributes = data.attributes
-    if data.password is not None:
-        user.password_hash = passwords.hash_password(data.password)
+    if data.password_hash is not None:
+        user.password_hash = data.password_hash
 
 
 def _replace_values(session: Session, user: DirectoryUser,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, GroupMember, Organization, Product, ProductGrant, Site, utcnow
 from . import account_lifecycle as lifecycle
-from . import audit, outbox
+from . import audit, group_nesting, outbox
 from .actors import Actor
 from .licences import not_removed_from_site
 from .product_access import effective_access
@@ -44,12 +44,8 @@ def seat_holder_ids(org_id: str) -> Select:
     status: a grant by any route, to a site they were not removed from."""
     granted = (select(ProductGrant.group_id.label("group_id"), Product.site_id.label("site_id"))
                .join(Product, Product.id == ProductGrant.product_id)
-               .where(Product.org_id == org_id, ProductGrant.group_id.is_not(None))
-               .cte("seat_groups", recursive=True))
-    nested = (select(GroupMember.member_id, granted.c.site_id)
-              .join(granted, GroupMember.group_id == granted.c.group_id)
-              .where(GroupMember.member_type == "Group"))
-    closure = granted.union(nested)
+               .where(Product.org_id == org_id, ProductGrant.group_id.is_not(None)))
+    closure = group_nesting.walk(granted, up=False, name="seat_groups")
     via_groups = (select(GroupMember.member_id.label("account_id"), closure.c.site_id)
                   .join(closure, GroupMember.group_id == closure.c.group_id)
                   .where(GroupMember.member_type == "User"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (Account, Group, GroupMember, Organization, Product, ProductGrant, Site,
                       SiteAccess, utcnow)
-from . import account_lifecycle, admin_groups, audit, outbox, product_access
+from . import account_lifecycle, admin_groups, audit, group_versions, outbox, product_access
 from .actors import Actor
 from .errors import DomainError, InvalidInput
 from .invitation_tokens import InvitationSettings, issue
@@ -236,8 +236,8 @@ def _create_invited(batch: _Batch, address: str) -> InviteResult:
                      changes={"product_id": product.id, "role": item["role"]})
     for group in batch.groups:
         session.add(GroupMember(group_id=group.id, member_id=account.id, member_type="User"))
-        group.member_count += 1
-        group.version += 1
+        session.flush()
+        group_versions.bump(session, {group.id: 1})
         audit.record(session, org_id=batch.org_id, actor=actor, action="group.member_added",
                      target_type="group", target_id=group.id,
                      changes={"member_id": account.id, "member_type": "User"})

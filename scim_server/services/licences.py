@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, union
+from sqlalchemy import ColumnElement, Select, exists, func, select, union
 from sqlalchemy.orm import Session
 
-from ..models import Account, GroupMember, Product, ProductGrant, SiteAccess
+from ..models import Account, Product, ProductGrant, SiteAccess
+from . import group_nesting
 from .errors import LimitExceeded
 
 
@@ -46,26 +47,13 @@ class Licence:
 
 
 def member_groups_closure(group_ids: Select) -> Select:
-    """The groups in `group_ids` and every group nested in them, at any depth.
-
-    UNION (not UNION ALL) makes the recursion stop on membership cycles.
-    """
-    start = group_ids.cte("granted_groups", recursive=True)
-    nested = (
-        select(GroupMember.member_id)
-        .join(start, GroupMember.group_id == start.c[0])
-        .where(GroupMember.member_type == "Group")
-    )
-    closure = start.union(nested)
-    return select(closure.c[0])
+    """The groups in `group_ids` and every group nested in them (`group_nesting`)."""
+    return group_nesting.descendants(group_ids, "granted_groups")
 
 
 def accounts_in_groups(group_ids: Select) -> Select:
     """Ids of the accounts that are members of the groups, directly or through nesting."""
-    return select(GroupMember.member_id).where(
-        GroupMember.member_type == "User",
-        GroupMember.group_id.in_(member_groups_closure(group_ids)),
-    )
+    return group_nesting.accounts_in(group_ids)
 
 
 def holders_of(product_id: str) -> Select:
@@ -153,13 +141,6 @@ def seat_guard(session: Session, product_ids: Iterable[str]) -> Iterator[None]:
 
 def products_reached_by_groups(group_ids: Select) -> Select:
     """Ids of the products granted to any of the groups or a group that contains them."""
-    start = group_ids.cte("member_of", recursive=True)
-    parents = (
-        select(GroupMember.group_id)
-        .join(start, and_(GroupMember.member_id == start.c[0],
-                          GroupMember.member_type == "Group"))
-    )
-    ancestry = start.union(parents)
     return select(ProductGrant.product_id).where(
-        ProductGrant.group_id.in_(select(ancestry.c[0]))
+        ProductGrant.group_id.in_(group_nesting.ancestors(group_ids, "member_of"))
     ).distinct()

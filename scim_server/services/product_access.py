@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Group, GroupMember, Product, ProductGrant, SiteAccess
-from . import audit
+from . import audit, group_nesting
 from .actors import Actor
 from .errors import Conflict, InvalidInput, NotFound
 from .licences import accounts_in_groups, seat_guard
@@ -44,16 +44,8 @@ class ProductAccess:
 
 def group_ancestry(account_ids: Iterable[str]) -> Select:
     """Rows (account_id, group_id) for every group each account belongs to, at any depth."""
-    start = (
-        select(GroupMember.member_id.label("account_id"), GroupMember.group_id.label("group_id"))
-        .where(GroupMember.member_type == "User", GroupMember.member_id.in_(list(account_ids)))
-        .cte("ancestry", recursive=True)
-    )
-    parents = select(start.c.account_id, GroupMember.group_id).join(
-        start, and_(GroupMember.member_id == start.c.group_id, GroupMember.member_type == "Group")
-    )
-    ancestry = start.union(parents)
-    return select(ancestry.c.account_id, ancestry.c.group_id)
+    tree = group_nesting.account_groups(list(account_ids), "ancestry")
+    return select(tree.c.account_id, tree.c.group_id).distinct()
 
 
 def effective_access(session: Session, account_ids: Iterable[str]

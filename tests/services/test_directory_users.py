@@ -57,7 +57,9 @@ def test_replace_checks_the_version_and_deactivates(db_session, directory):
 
 
 def test_password_is_hashed(db_session, directory):
-    user = directory_users.create_user(db_session, directory, data(password="pw-1"), Actor.cli())
+    user = directory_users.create_user(db_session, directory,
+                                       data(password_hash=passwords.hash_password("pw-1")),
+                                       Actor.cli())
     assert passwords.verify_password("pw-1", user.password_hash)
     assert not passwords.verify_password("pw-2", user.password_hash)
 
