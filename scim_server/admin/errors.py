@@ -15,7 +15,9 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from ..ops.faults import server_fault
 from ..services import errors as domain
+from ..services.db_errors import is_unique_violation
 from ..services.licences import SeatLimitExceeded
 from ..services.org_accounts import ManagedByDirectory
 
@@ -118,7 +120,9 @@ def register_error_handlers(blueprint: Blueprint | Flask) -> None:
                                         errors=error.messages))
 
     @blueprint.errorhandler(IntegrityError)
-    def _integrity(_error: IntegrityError) -> Response:
+    def _integrity(error: IntegrityError) -> Response:
+        if not is_unique_violation(error):
+            return problem_response(Problem(500, server_fault(error, "admin")))
         return problem_response(Problem(409, "a concurrent change already created or removed "
                                         "this; read it again and retry", slug="conflict"))
 
@@ -133,6 +137,5 @@ def register_error_handlers(blueprint: Blueprint | Flask) -> None:
         return problem_response(from_http(error))
 
     @blueprint.errorhandler(Exception)
-    def _unexpected(_error: Exception) -> Response:
-        current_app.logger.exception("unhandled error on the admin API")
-        return problem_response(Problem(500, "internal server error"))
+    def _unexpected(error: Exception) -> Response:
+        return problem_response(Problem(500, server_fault(error, "admin")))

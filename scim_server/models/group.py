@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import ID, Base, UTCDateTime, new_id, utcnow
@@ -19,6 +19,11 @@ class Group(Base):
         UniqueConstraint("org_id", "directory_id", "display_name_norm"),
         Index("ix_groups_directory_page", "directory_id", "created_at", "id"),
         Index("ix_groups_external_id", "directory_id", "external_id"),
+        # Admin-managed groups have no directory: NULLs never clash in the constraint
+        # above, so their names need an index of their own (migration h11a).
+        Index("uq_groups_admin_name", "org_id", "display_name_norm", unique=True,
+              postgresql_where=text("directory_id IS NULL"),
+              sqlite_where=text("directory_id IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

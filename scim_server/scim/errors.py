@@ -13,7 +13,9 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..ops.faults import server_fault
 from ..services import errors as domain
+from ..services.db_errors import is_unique_violation
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_MEDIA_TYPE = "application/scim+json"
@@ -168,7 +170,7 @@ def as_scim_error(error: Exception) -> ScimError | None:
         return from_domain(error)
     if isinstance(error, ValidationError):
         return InvalidValue(_describe_validation(error.messages))
-    if isinstance(error, IntegrityError):
+    if isinstance(error, IntegrityError) and is_unique_violation(error):
         return Uniqueness("a resource with the same unique value already exists")
     return None
 
@@ -204,9 +206,12 @@ def register_error_handlers(blueprint: Blueprint) -> None:
         return error_response(InvalidValue(_describe_validation(error.messages)))
 
     @blueprint.errorhandler(IntegrityError)
-    def _integrity(_error: IntegrityError) -> Response:
-        # A race between two writers on a unique value; the loser is told, nothing partial.
-        return error_response(Uniqueness("a resource with the same unique value already exists"))
+    def _integrity(error: IntegrityError) -> Response:
+        if is_unique_violation(error):
+            # A race between two writers on a unique value; the loser is told, nothing partial.
+            return error_response(Uniqueness("a resource with the same unique value already "
+                                             "exists"))
+        return error_response(ScimError(server_fault(error, "SCIM"), status=500))
 
     @blueprint.errorhandler(OperationalError)
     def _operational(error: OperationalError) -> Response:
@@ -223,8 +228,7 @@ def register_error_handlers(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        current_app.logger.exception("unhandled error on the SCIM API")
-        return error_response(ScimError("internal server error", status=500))
+        return error_response(ScimError(server_fault(error, "SCIM"), status=500))
 
 
 def _describe_validation(messages: Any, prefix: str = "") -> str:

@@ -5,6 +5,7 @@ import json
 from typing import Any, Iterator
 
 from flask import Response, current_app, request
+from sqlalchemy.orm import Session
 
 from .. import db
 from ..models import Group
@@ -51,33 +52,67 @@ def _render(groups: list[Group], projection: Projection) -> list[dict[str, Any]]
 
 
 def _group_response(group: Group, status: int = 200) -> Response:
+    """A written group (POST, PUT, PATCH with attributes): its head as written, then its
+    members as committed (read once the write's transaction has ended)."""
     projection = _projection()
-    headers = {"ETag": etag(group.version)}
-    if status == 201:
-        headers["Location"] = resource_url("Groups", group.id)
+    headers = _headers(group, status)
     if not _full_members_wanted(projection):
         return scim_response(_render([group], projection)[0], status, headers)
     head = apply_projection(context.registry(), RESOURCE_TYPE, to_resource(group, None),
                             projection)
-    return _streamed(head, group.id, status, headers)
+    return _streamed(head, _snapshot(), group.id, status, headers)
 
 
-def _streamed(head: dict[str, Any], group_id: str, status: int, headers: dict[str, str]
-              ) -> Response:
+def _headers(group: Group, status: int) -> dict[str, str]:
+    headers = {"ETag": etag(group.version)}
+    if status == 201:
+        headers["Location"] = resource_url("Groups", group.id)
+    return headers
+
+
+def _snapshot() -> Session:
+    """A read-only session whose reads all see one snapshot of the database.
+
+    PostgreSQL: one REPEATABLE READ transaction. SQLite (WAL): one read transaction, whose
+    snapshot is fixed by its first read. Never a writer: streaming 300,000 members must
+    not hold SQLite's write lock.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    session = db.new_session(app, writes=False, snapshot=True)
+    if db.engine().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return session
+
+
+class StreamAborted(ConnectionAbortedError):
+    """Raised mid-body so the WSGI server drops the connection before the last chunk.
+
+    The status line (200) is already sent: only an incomplete chunked body can tell the
+    client the resource was not sent whole. A `ConnectionError` makes every server drop
+    the connection (gunicorn closes on any error; werkzeug would otherwise append an
+    error page and end the body cleanly).
+    """
+
+
+def _streamed(head: dict[str, Any], session: Session, group_id: str, status: int,
+              headers: dict[str, str]) -> Response:
     """Write the resource, then its members batch by batch (bounded memory at 300k)."""
     opening = json.dumps(head, ensure_ascii=False)[:-1]
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     base = base_url()
+    logger = current_app.logger
 
     def generate() -> Iterator[str]:
-        # Its own read-only session: the request's transaction has ended by the time the
-        # body is written, and a writer session would hold SQLite's lock while streaming.
-        session = db.new_session(app, writes=False, snapshot=True)
         try:
             yield opening + ', "members": '
             yield from stream_members_json(session, group_id, base)
             yield "}"
+        except GeneratorExit:
+            raise
+        except Exception as exc:
+            logger.error("aborting the streamed body of group %s", group_id, exc_info=exc)
+            raise StreamAborted(f"streaming group {group_id} failed: {exc}") from exc
         finally:
+            session.rollback()
             session.close()
 
     response = current_app.response_class(generate(), status=status,
@@ -160,10 +195,26 @@ def create_group() -> Response:
 
 @bp.get("/Groups/<group_id>")
 def get_group(group_id: str) -> Response:
-    group = directory_groups.get_group(db.session(), context.directory().id, group_id)
-    if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
-        return scim_response(None, 304, {"ETag": etag(group.version)})
-    return _group_response(group)
+    projection = _projection()
+    if not _full_members_wanted(projection):
+        group = directory_groups.get_group(db.session(), context.directory().id, group_id)
+        if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+            return scim_response(None, 304, {"ETag": etag(group.version)})
+        return scim_response(_render([group], projection)[0], 200, _headers(group, 200))
+    # Head, ETag and streamed members come from one snapshot: a change committed while
+    # the body is written cannot give members of one state under the version of another.
+    session = _snapshot()
+    try:
+        group = directory_groups.get_group(session, context.directory().id, group_id)
+        if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+            session.close()
+            return scim_response(None, 304, {"ETag": etag(group.version)})
+        head = apply_projection(context.registry(), RESOURCE_TYPE, to_resource(group, None),
+                                projection)
+    except BaseException:
+        session.close()
+        raise
+    return _streamed(head, session, group.id, 200, _headers(group, 200))
 
 
 @bp.put("/Groups/<group_id>")

@@ -6,9 +6,11 @@ pushes), so the admin API reads them and refuses to change them (409).
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, Group, GroupMember
+from .db_errors import is_unique_violation
 from . import audit, group_nesting, group_versions
 from .actors import Actor
 from .errors import Conflict, InvalidInput, NotFound
@@ -54,13 +56,28 @@ def _check_name_free(session: Session, org_id: str, name: str, group_id: str | N
         raise Conflict(f"an admin-managed group named {name!r} already exists ({clash})")
 
 
+def _flush_name(session: Session, group: Group, name: str) -> None:
+    """Write the name; a concurrent writer of the same name loses with a clear 409.
+
+    The check above reads committed rows only: two creates at once both pass it, and the
+    unique index `uq_groups_admin_name` decides.
+    """
+    try:
+        with session.begin_nested():
+            session.add(group)
+            session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise Conflict(f"an admin-managed group named {name!r} already exists") from None
+
+
 def create_group(session: Session, org_id: str, name: str, actor: Actor) -> Group:
     """A new admin-managed group (no directory); names are unique among admin groups."""
     _check_name_free(session, org_id, name, None)
     group = Group(org_id=org_id, directory_id=None, source="admin", display_name=name,
                   display_name_norm=name.lower(), attributes={}, member_count=0)
-    session.add(group)
-    session.flush()
+    _flush_name(session, group, name)
     audit.record(session, org_id=org_id, actor=actor, action="group.created",
                  target_type="group", target_id=group.id, changes={"name": name})
     return group
@@ -74,8 +91,8 @@ def rename_group(session: Session, group: Group, name: str, actor: Actor) -> Gro
     _check_name_free(session, group.org_id, name, group.id)
     changes = {"name": [group.display_name, name]}
     group.display_name, group.display_name_norm = name, name.lower()
+    _flush_name(session, group, name)
     group_versions.bump(session, {group.id: 0})
-    session.flush()
     audit.record(session, org_id=group.org_id, actor=actor, action="group.updated",
                  target_type="group", target_id=group.id, changes=changes)
     return group
