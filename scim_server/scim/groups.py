@@ -25,7 +25,7 @@ from .serializers import load_resource
 from .sorting import group_sort_key
 from .tolerances import Tolerances, tolerances_for
 from .urls import base_url, resource_url
-from .user_mapping import etag, parse_etag
+from .user_mapping import etag, etag_matches
 
 
 def _projection() -> Projection:
@@ -198,7 +198,7 @@ def get_group(group_id: str) -> Response:
     projection = _projection()
     if not _full_members_wanted(projection):
         group = directory_groups.get_group(db.session(), context.directory().id, group_id)
-        if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+        if etag_matches(request.headers.get("If-None-Match"), group.version):
             return scim_response(None, 304, {"ETag": etag(group.version)})
         return scim_response(_render([group], projection)[0], 200, _headers(group, 200))
     # Head, ETag and streamed members come from one snapshot: a change committed while
@@ -206,7 +206,7 @@ def get_group(group_id: str) -> Response:
     session = _snapshot()
     try:
         group = directory_groups.get_group(session, context.directory().id, group_id)
-        if parse_etag(request.headers.get("If-None-Match")) in (group.version, True):
+        if etag_matches(request.headers.get("If-None-Match"), group.version):
             session.close()
             return scim_response(None, 304, {"ETag": etag(group.version)})
         head = apply_projection(context.registry(), RESOURCE_TYPE, to_resource(group, None),

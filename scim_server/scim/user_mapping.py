@@ -31,6 +31,16 @@ def parse_etag(header: str | None) -> int | None | bool:
     return int(text) if text.isdigit() else -1
 
 
+def etag_matches(header: str | None, version: int) -> bool:
+    """Whether an If-None-Match names this version, or is `*` (RFC 9110 §13.1.2).
+
+    Compared with `is True`, never `in (version, True)`: `1 == True` in Python, so a
+    tag naming version 1 would match every later version and answer 304 with stale data.
+    """
+    wanted = parse_etag(header)
+    return wanted is True or (not isinstance(wanted, bool) and wanted == version)
+
+
 def user_data(parsed: ParsedResource) -> UserData:
     """Plain data for the service, from a validated body or a patched document."""
     document = parsed.document

@@ -21,7 +21,7 @@ from .serializers import load_resource
 from .sorting import user_sort_key
 from .tolerances import Tolerances, tolerances_for
 from .urls import resource_url
-from .user_mapping import RESOURCE_TYPE, etag, parse_etag, to_resource, user_data
+from .user_mapping import RESOURCE_TYPE, etag, etag_matches, to_resource, user_data
 
 
 def _projection() -> Projection:
@@ -125,7 +125,7 @@ def create_user() -> Response:
 @bp.get("/Users/<user_id>")
 def get_user(user_id: str) -> Response:
     user = directory_users.get_user(db.session(), context.directory().id, user_id)
-    if parse_etag(request.headers.get("If-None-Match")) in (user.version, True):
+    if etag_matches(request.headers.get("If-None-Match"), user.version):
         return scim_response(None, 304, {"ETag": etag(user.version)})
     return _user_response(user)
 
