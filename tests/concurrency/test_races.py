@@ -71,7 +71,7 @@ def test_if_match_put_has_exactly_one_winner_per_round(app, tenant, servers, htt
     (user_id,), _group = _arrange(app, tenant, 1)
     url = lambda i: _scim(servers, i, tenant, f"/Users/{user_id}")  # noqa: E731
     etag = http().get(url(0), headers=_headers(tenant)).headers["ETag"]
-    winners, etags = [], [etag]
+    winners_per_round, etags = [], [etag]
     for round_ in range(ROUNDS):
         def put(i: int, tag: str = etag, round_: int = round_) -> requests.Response:
             body = {"schemas": [USER], "userName": "u0@example.com",
@@ -79,14 +79,16 @@ def test_if_match_put_has_exactly_one_winner_per_round(app, tenant, servers, htt
             return http().put(url(i), json=body, headers=_headers(tenant, **{"If-Match": tag}))
 
         answers = race([lambda i=i: put(i) for i in range(CONTENDERS)])
-        statuses = sorted(a.status_code for a in answers)
-        assert statuses == [200] + [412] * (CONTENDERS - 1), statuses
-        won = next(a for a in answers if a.status_code == 200)
-        winners.append(won.json()["displayName"])
-        etag = won.headers["ETag"]
+        assert {a.status_code for a in answers} <= {200, 412}
+        won = [a for a in answers if a.status_code == 200]
+        winners_per_round.append(len(won))
+        etag = won[-1].headers["ETag"]
         etags.append(etag)
         now = http().get(url(round_ + 1), headers=_headers(tenant)).json()
-        assert now["displayName"] == won.json()["displayName"]  # nobody overwrote it after
+        assert now["displayName"] in {a.json()["displayName"] for a in won}
+    print(f"If-Match PUT races: {ROUNDS} rounds x {CONTENDERS}, winners per round "
+          f"{winners_per_round}, ETags {etags}")
+    assert winners_per_round == [1] * ROUNDS
     assert len(set(etags)) == ROUNDS + 1, etags
     assert etags[-1] == f'W/"{ROUNDS + 1}"'
 
@@ -110,11 +112,15 @@ def test_member_patches_keep_count_and_version_exact(app, tenant, servers, http)
                    timeout=120)
     assert [a.status_code for a in answers] == [204] * len(operations)
     changed_tags = {a.headers["ETag"] for a in answers[:len(effective)]}
-    # Every effective change answered with a version of its own: 2 .. 1 + 220.
-    assert changed_tags == {f'W/"{v}"' for v in range(2, len(effective) + 2)}
     stored, real, version = _group_row(app, group_id)
-    assert (stored, real) == (30 - 20 + 200, 30 - 20 + 200)
-    assert version == 1 + len(effective)
+    figures = {"member_count": stored, "members": real, "version": version,
+               "distinct_etags": len(changed_tags)}
+    print(f"member PATCH race: {len(operations)} PATCHes, {len(effective)} effective; "
+          f"before (30, 30, 1), after {figures}")
+    # Every effective change answered with a version of its own: 2 .. 1 + 220.
+    assert figures == {"member_count": 210, "members": 210, "version": 1 + len(effective),
+                       "distinct_etags": len(effective)}
+    assert changed_tags == {f'W/"{v}"' for v in range(2, len(effective) + 2)}
 
 
 def test_concurrent_admin_creates_of_one_name_make_one_group(app, tenant, servers, http):
@@ -126,6 +132,7 @@ def test_concurrent_admin_creates_of_one_name_make_one_group(app, tenant, server
                                                                name.upper()}, headers=headers)
                         for i in range(CONTENDERS)])
         statuses = sorted(a.status_code for a in answers)
+        print(f"admin create race {name!r}: {statuses.count(201)} created of {CONTENDERS}")
         assert statuses == [201] + [409] * (CONTENDERS - 1), (name, statuses)
         loser = next(a for a in answers if a.status_code == 409)
         assert loser.headers["Content-Type"].startswith("application/problem+json")
