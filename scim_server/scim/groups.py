@@ -85,12 +85,12 @@ def _snapshot() -> Session:
 
 
 class StreamAborted(ConnectionAbortedError):
-    """Raised mid-body so the WSGI server drops the connection before the last chunk.
+    """Raised mid-body so the WSGI server drops the connection before the body ends.
 
-    The status line (200) is already sent: only an incomplete chunked body can tell the
-    client the resource was not sent whole. A `ConnectionError` makes every server drop
-    the connection (gunicorn closes on any error; werkzeug would otherwise append an
-    error page and end the body cleanly).
+    The status line (200) is already sent: only a body that visibly breaks can tell the
+    client the resource was not sent whole. A `ConnectionError` makes the servers drop
+    the connection without the last chunk (gunicorn closes on any error; werkzeug would
+    otherwise try to answer with an error page).
     """
 
 
