@@ -77,6 +77,9 @@ def _put_grant(product_id: str, role: str, *, account_id: str | None = None,
                group_id: str | None = None) -> tuple[dict[str, Any], int]:
     session = db.session()
     org_id = auth.org_id()
+    # The product's row lock first: the If-Match check and the write are then one step
+    # for every other writer of this product's grants (and its seat count).
+    service.get_product(session, org_id, product_id, lock=True)
     current = product_access.get_grant(session, org_id, product_id, account_id=account_id,
                                        group_id=group_id)
     if current is not None:

@@ -20,7 +20,9 @@ def sites_query(org_id: str) -> Select:
 def get_site(session: Session, org_id: str, site_id: str, *, lock: bool = False) -> Site:
     """One site of the organization; another organization's site does not exist here."""
     stmt = select(Site).where(Site.id == site_id, Site.org_id == org_id)
-    site = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if lock:  # refresh a copy already in the session: the If-Match check reads this one
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    site = session.scalars(stmt).first()
     if site is None:
         raise NotFound(f"no site {site_id} in this organization")
     return site
