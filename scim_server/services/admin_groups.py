@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, Group, GroupMember
-from .db_errors import is_unique_violation
 from . import audit, group_nesting, group_versions
 from .actors import Actor
+from .db_errors import is_unique_violation
 from .errors import Conflict, InvalidInput, NotFound
 from .licences import products_reached_by_groups, seat_guard
 from .org_accounts import managed_by_directory

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..models import Group, GroupMember
 
-#: The most groups one chain of nesting may hold (documented in docs/groups.md).
+#: The most groups one chain of nesting may hold (docs/concurrency.md, "Group nesting").
 MAX_NESTING_DEPTH = 64
 
 

@@ -3,7 +3,7 @@ database, and threads released together by a barrier.
 
 SQLite serialises writers (`BEGIN IMMEDIATE`), which hides lost updates; PostgreSQL is
 the production store, so these races run there only. Servers are the operations suite's
-`ServerProcess` (tests/ops/conftest.py), started once a module.
+`ServerProcess` (tests/ops/conftest.py), started once a run.
 """
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ class Servers:
         return self.base_urls[index % len(self.base_urls)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def _server_pair(database_url: str, _migrated_app: Flask,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Two `scim-server serve` processes for the whole module (starting one takes seconds;
+    """Two `scim-server serve` processes for the whole run (starting one takes seconds;
     every test makes its own tenant, so they share the servers, not the data)."""
     if not database_url.startswith("postgresql"):
         yield []
