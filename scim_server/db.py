@@ -110,15 +110,32 @@ def engine() -> Engine:
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def use_reader() -> None:
+    """Declare the current request read-only before it first touches the database.
+
+    A query sent as POST (`.search`, RFC 7644 §3.4.3) then reads as a reader: on SQLite
+    it never takes or waits for the write lock.
+    """
+    if "db_session" in g:
+        raise RuntimeError("use_reader() must run before the request's session opens")
+    g.db_read_only = True
+
+
+def _request_writes() -> bool:
+    return (has_request_context() and request.method in WRITE_METHODS
+            and not g.get("db_read_only", False))
+
+
 def session() -> Session:
     """The session of the current request, opened on first use.
 
     Requests that change data start their transaction as a writer, so on SQLite two
-    writers queue on the lock rather than fail when one upgrades from reading.
+    writers queue on the lock rather than fail when one upgrades from reading; a request
+    that declared itself read-only (`use_reader`) reads whatever its method.
     """
     if "db_session" not in g:
         _engine, readers, writers = current_app.extensions[EXTENSION_KEY]
-        factory = writers if has_request_context() and request.method in WRITE_METHODS else readers
+        factory = writers if _request_writes() else readers
         g.db_session = factory()
     return g.db_session
 
