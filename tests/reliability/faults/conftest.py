@@ -2,17 +2,24 @@
 and slow clients."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
+import scim_server
+
 from tests.ops.conftest import ServerProcess, free_port, start_server  # noqa: F401 (fixture)
 
-__all__ = ["BlackholeProxy", "ServerProcess", "percentile"]
+__all__ = ["BlackholeProxy", "ServerProcess", "WorkerProcess", "percentile"]
 
 
 @dataclass
@@ -131,3 +138,45 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     result = call()
     return time.monotonic() - started, result
 
+
+
+@dataclass
+class WorkerProcess:
+    """`scim-server worker` in a subprocess; its output goes to a file."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def start_worker(app: Any, database_url: str, tmp_path: Path
+                 ) -> Iterator[Callable[..., WorkerProcess]]:
+    """Factory: `start_worker("--once", env={...})` runs the worker on the test database."""
+    started: list[WorkerProcess] = []
+
+    def _start(*args: str, env: dict[str, str] | None = None) -> WorkerProcess:
+        environment = {key: value for key, value in os.environ.items()
+                       if not key.startswith("SCIM_")}
+        source_root = str(Path(scim_server.__file__).resolve().parent.parent)
+        environment.update({"SCIM_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
+                            "PYTHONPATH": source_root, **(env or {})})
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from scim_server.cli import main; main()", "worker",
+                 *args], env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        started.append(WorkerProcess(process, log_path))
+        return started[-1]
+
+    yield _start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.process.send_signal(signal.SIGTERM)
+            try:
+                worker.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(timeout=10)
