@@ -128,26 +128,28 @@ def test_two_workers_at_once_neither_double_send_nor_double_erase(
 
 
 def test_kill_9_mid_delivery_then_restart_delivers_everything(
-        app: Flask, tenant: Tenant, smtp: SmtpServer,
+        app: Flask, backend: str, tenant: Tenant, smtp: SmtpServer,
         start_worker: Callable[..., WorkerProcess]) -> None:
-    queue_mail(app, tenant.org_id, 6)
-    smtp.handler.delay_seconds = 0.6  # each message takes a while: kill lands mid-send
+    if backend != "postgresql":
+        pytest.skip("the production store; leases work alike on SQLite")
+    queue_mail(app, tenant.org_id, 5)
+    smtp.handler.delay_seconds = 0.5  # the server takes a while to accept each message
     env = {"SCIM_SMTP_URL": smtp.url, **FAST}
     first = start_worker(env=env)
     smtp.wait_for(2, timeout=30)
+    time.sleep(0.2)  # the third message is on the wire, not yet acknowledged
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(timeout=10)
-    killed_after = len(smtp.received)
     second = start_worker(env=env)
     deadline = time.monotonic() + 60
-    while len({r.message_id for r in smtp.received}) < 6 and time.monotonic() < deadline:
+    while len({r.message_id for r in smtp.received}) < 5 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(1.0)
+    time.sleep(1.0)  # anything sent twice more would arrive now
     second.process.send_signal(signal.SIGTERM)
     finish(second, timeout=30)
     counts = Counter(r.message_id for r in smtp.received)
-    assert len(counts) == 6, second.output()
-    assert sum(counts.values()) <= 7, counts  # at most the one in flight, twice
-    assert outbox_states(app) == Counter({"sent": 6})
-    print(f"\nkill -9 after {killed_after} received; {sum(counts.values())} deliveries "
-          "for 6 messages after restart")
+    assert len(counts) == 5, second.output()
+    assert sum(counts.values()) <= 6, counts  # at most the one in flight, twice
+    assert outbox_states(app) == Counter({"sent": 5})
+    print(f"\nkill -9 mid-delivery: {sum(counts.values())} deliveries for 5 messages, "
+          f"{sum(1 for c in counts.values() if c > 1)} twice")
