@@ -106,3 +106,45 @@ def test_fresh_requests_stay_fast_while_50_clients_trickle_headers(
           f"{p95:.3f} s (max {max(latencies):.3f} s; calm p95 {percentile(calm, 0.95):.3f} s)")
     assert open_tricklers == TRICKLERS  # they were still trickling while we measured
     assert p95 < 1.0
+
+
+def test_slow_bodies_do_not_hold_threads_and_every_request_shape_still_works(
+        server: ServerProcess, tenant: Tenant) -> None:
+    base = f"{server.base_url}{tenant.scim_base}"
+    headers = {"Authorization": f"Bearer {tenant.scim_token}",
+               "Content-Type": "application/scim+json"}
+    user = (b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], '
+            b'"userName": "%s"}')
+    # 20 clients announce a body and send it a byte at a time
+    slow = []
+    for n in range(20):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        body = user % f"slow{n}".encode()
+        sock.sendall(f"POST {tenant.scim_base}/Users HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {tenant.scim_token}\r\n"
+                     f"Content-Type: application/scim+json\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:5])
+        slow.append((sock, body))
+    try:
+        latencies = [probe(base + "/Users", headers) for _ in range(6)]
+        assert max(latencies) < 1.0, latencies
+        with requests.Session() as kept:  # keep-alive: several requests on one connection
+            for n in range(3):
+                made = kept.post(base + "/Users", data=user % f"kept{n}".encode(),
+                                 headers=headers, timeout=10)
+                assert made.status_code == 201, made.text
+        whole = user % b"chunked"
+        chunked = requests.post(base + "/Users", data=iter([whole[:10], whole[10:]]),
+                                headers=headers, timeout=10)  # Transfer-Encoding: chunked
+        assert chunked.status_code == 201, chunked.text
+        expect = requests.post(base + "/Users", data=user % b"expecting", timeout=10,
+                               headers={**headers, "Expect": "100-continue"})
+        assert expect.status_code == 201, expect.text
+        # a slow body finished late is still served whole
+        sock, body = slow[0]
+        sock.sendall(body[5:])
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    finally:
+        for sock, _body in slow:
+            sock.close()
