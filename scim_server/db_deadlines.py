@@ -75,8 +75,14 @@ class Watchdog:
         if self._owner_pid == os.getpid():
             return
         self._owner_pid = os.getpid()
-        self._armed.clear()
         threading.Thread(target=self._watch, name="scim-db-deadlines", daemon=True).start()
+
+    def after_fork(self) -> None:
+        """In a forked child (a gunicorn worker): no thread yet, and a lock that the
+        parent's thread may have held at the fork, so a fresh one."""
+        self._lock = threading.Lock()
+        self._armed = {}
+        self._owner_pid = 0
 
     def _watch(self) -> None:
         while True:
@@ -110,6 +116,7 @@ def sever(dbapi_connection: Any) -> None:
 
 
 WATCHDOG = Watchdog()
+os.register_at_fork(after_in_child=WATCHDOG.after_fork)
 
 
 def _connection_of(cursor: Any) -> Any:

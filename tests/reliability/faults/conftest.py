@@ -17,7 +17,8 @@ import pytest
 
 import scim_server
 
-from tests.ops.conftest import ServerProcess, free_port, start_server  # noqa: F401 (fixture)
+from tests.ops.conftest import (ServerProcess, free_port, make_ops_app,  # noqa: F401
+                                start_server)
 
 __all__ = ["BlackholeProxy", "ServerProcess", "WorkerProcess", "percentile"]
 
