@@ -131,9 +131,8 @@ def use_reader() -> None:
     A query sent as POST (`.search`, RFC 7644 §3.4.3) then reads as a reader: on SQLite
     it never takes or waits for the write lock.
     """
-    if "db_session" in g:
-        raise RuntimeError("use_reader() must run before the request's session opens")
-    g.db_read_only = True
+    if "db_session" not in g:  # once open, the request keeps the session it has
+        g.db_read_only = True
 
 
 def _request_writes() -> bool:
