@@ -73,7 +73,7 @@ class GrantPutSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    email = fields.Email(validate=validate.Length(max=320))
+    email = fields.Email(validate=EMAIL_ADDRESS)
     display_name = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 

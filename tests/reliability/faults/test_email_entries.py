@@ -105,6 +105,17 @@ def test_admin_access_requests_and_activity_refuse_it(client: FlaskClient,
     assert "control character" in str(body)
 
 
+def test_admin_user_profile_refuses_it(client: FlaskClient, tenant: Tenant) -> None:
+    admin = AdminClient(client, tenant)
+    made = admin.post("/invitations", json={"emails": ["ann@example.test"],
+                                            "send_email": False})
+    ann = made.get_json()["data"][0]["account_id"]
+    body = problem(admin.call("PATCH", f"/users/{ann}", json={"email": QUOTED_CONTROL}),
+                   INVALID)
+    assert "control character" in str(body)
+    assert admin.get(f"/users/{ann}").get_json()["email"] == "ann@example.test"
+
+
 def test_public_signup_refuses_it(client: FlaskClient, tenant: Tenant) -> None:
     admin = AdminClient(client, tenant)
     product_id = _product(admin)
