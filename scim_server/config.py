@@ -36,6 +36,29 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'scim-server.sqlite3'}"
 
 
+NAMED_SETTINGS = (
+    ("database_connect_timeout_seconds", _env_int),
+    ("database_statement_timeout_seconds", _env_float),
+    ("database_lock_timeout_seconds", _env_float),
+    ("database_deadline_grace_seconds", _env_float),
+    ("database_keepalives_idle_seconds", _env_int),
+    ("database_keepalives_interval_seconds", _env_int),
+    ("database_keepalives_count", _env_int),
+    ("database_tcp_user_timeout_seconds", _env_float),
+    ("database_pool_timeout_seconds", _env_float),
+    ("worker_erase_every_seconds", _env_float),
+    ("worker_expiry_warnings_every_seconds", _env_float),
+    ("worker_statistics_every_seconds", _env_float),
+)
+
+
+def _named_settings(cls: Any) -> dict[str, Any]:
+    """`SCIM_DATABASE_CONNECT_TIMEOUT_SECONDS`, `SCIM_WORKER_ERASE_EVERY_SECONDS` and their
+    siblings: each variable is the field's name in capitals."""
+    return {name: read(f"SCIM_{name.upper()}", getattr(cls, name))
+            for name, read in NAMED_SETTINGS}
+
+
 @dataclass
 class Config:
     """Every setting the server reads; `from_env` fills it from `SCIM_*` variables."""
@@ -81,6 +104,20 @@ class Config:
     outbox_lease_seconds: float = 300.0
     outbox_batch_size: int = 20
     outbox_poll_seconds: float = 5.0
+    # PostgreSQL connections (docs/operations.md): a lost database fails fast, never hangs.
+    database_connect_timeout_seconds: int = 5
+    database_statement_timeout_seconds: float = 30.0
+    database_lock_timeout_seconds: float = 0.0
+    database_deadline_grace_seconds: float = 5.0
+    database_keepalives_idle_seconds: int = 10
+    database_keepalives_interval_seconds: int = 5
+    database_keepalives_count: int = 3
+    database_tcp_user_timeout_seconds: float = 25.0
+    database_pool_timeout_seconds: float = 10.0
+    # `scim-server worker`: how often each periodic job runs (docs/operations.md).
+    worker_erase_every_seconds: float = 600.0
+    worker_expiry_warnings_every_seconds: float = 3600.0
+    worker_statistics_every_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -140,6 +177,7 @@ class Config:
                                                cls.outbox_lease_seconds),
             "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
             "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
+            **_named_settings(cls),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

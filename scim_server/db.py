@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -11,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from . import db_deadlines
 from .config import Config
 
 EXTENSION_KEY = "scim_server.db"
@@ -30,10 +32,17 @@ def build_engine(config: Config) -> Engine:
             kwargs["poolclass"] = NullPool  # tests drop and recreate the file between runs
     else:
         kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_pool_size,
-                      pool_recycle=1800)
+                      pool_recycle=1800, pool_timeout=config.database_pool_timeout_seconds)
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = db_deadlines.libpq_arguments(config)
     engine = create_engine(url, **kwargs)
+    deadline: float | None = None
+    if engine.dialect.name == "postgresql" and config.database_statement_timeout_seconds > 0:
+        deadline = (config.database_statement_timeout_seconds
+                    + config.database_deadline_grace_seconds)
+        db_deadlines.install(engine, deadline)
     if engine.dialect.name != "sqlite":
-        event.listen(engine, "checkout", _ping_if_idle)
+        event.listen(engine, "checkout", _idle_ping(deadline))
         event.listen(engine, "checkin", _note_checkin)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -48,23 +57,29 @@ def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["checked_in_at"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """Check a pooled connection only when it sat idle, not before every request.
+def _idle_ping(deadline: float | None) -> Any:
+    """A checkout listener that checks a pooled connection only when it sat idle.
 
     A ping on every checkout (`pool_pre_ping`) costs a round trip per request; a connection
     returned moments ago is almost surely alive, and if it is not, the error invalidates
-    the pool and the next request reconnects.
+    the pool and the next request reconnects. The ping has the statements' deadline.
     """
-    idle_since = record.info.get("checked_in_at")
-    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.close()
-        dbapi_connection.rollback()  # the ping opened a transaction; leave none behind
-    except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
-        raise exc_module.DisconnectionError(str(exc)) from exc
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            with (db_deadlines.WATCHDOG.deadline(dbapi_connection, deadline) if deadline
+                  else nullcontext()):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+                dbapi_connection.rollback()  # the ping opened a transaction; leave none
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
+            raise exc_module.DisconnectionError(str(exc)) from exc
+
+    return ping_if_idle
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -110,15 +125,31 @@ def engine() -> Engine:
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def use_reader() -> None:
+    """Declare the current request read-only before it first touches the database.
+
+    A query sent as POST (`.search`, RFC 7644 §3.4.3) then reads as a reader: on SQLite
+    it never takes or waits for the write lock.
+    """
+    if "db_session" not in g:  # once open, the request keeps the session it has
+        g.db_read_only = True
+
+
+def _request_writes() -> bool:
+    return (has_request_context() and request.method in WRITE_METHODS
+            and not g.get("db_read_only", False))
+
+
 def session() -> Session:
     """The session of the current request, opened on first use.
 
     Requests that change data start their transaction as a writer, so on SQLite two
-    writers queue on the lock rather than fail when one upgrades from reading.
+    writers queue on the lock rather than fail when one upgrades from reading; a request
+    that declared itself read-only (`use_reader`) reads whatever its method.
     """
     if "db_session" not in g:
         _engine, readers, writers = current_app.extensions[EXTENSION_KEY]
-        factory = writers if has_request_context() and request.method in WRITE_METHODS else readers
+        factory = writers if _request_writes() else readers
         g.db_session = factory()
     return g.db_session
 

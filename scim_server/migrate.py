@@ -8,6 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from .config import PROJECT_ROOT
+from .db_deadlines import NO_DEADLINE
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
@@ -22,6 +23,10 @@ def upgrade(engine: Engine) -> None:
     """Bring the database to every head (feature branches of the history included)."""
     cfg = alembic_config()
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # A migration may rewrite a large table: no statement limit, no client deadline.
+            connection = connection.execution_options(**{NO_DEADLINE: True})
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
     refresh_statistics(engine)

@@ -20,7 +20,7 @@ from . import auth, context
 from .blueprint import ORG, bp, endpoint
 from .errors import Problem, problem_response
 from .pagination import Page, SortKey, paginate
-from .serializers import EmptySchema, PageQuerySchema, out
+from .serializers import EMAIL_ADDRESS, EmptySchema, PageQuerySchema, out
 
 KEYS = (SortKey(AccessRequest.created_at, descending=True),
         SortKey(AccessRequest.id, descending=True))
@@ -30,7 +30,7 @@ STATUSES = (*service.REQUEST_STATUSES, "all")
 
 class AccessRequestCreateSchema(Schema):
     account_id = fields.String(validate=validate.Length(min=1, max=64))
-    email = fields.Email(validate=validate.Length(max=320))
+    email = fields.Email(validate=EMAIL_ADDRESS)
     product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
 

@@ -13,7 +13,7 @@ from ..services import inactive_users as service
 from . import auth
 from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
-from .serializers import PageQuerySchema, out
+from .serializers import EMAIL_ADDRESS, PageQuerySchema, out
 
 KEYS = (SortKey(Account.created_at), SortKey(Account.id))
 DAYS = validate.Range(min=1, max=3650)
@@ -21,7 +21,7 @@ DAYS = validate.Range(min=1, max=3650)
 
 class ActivityReportSchema(Schema):
     account_id = fields.String(validate=validate.Length(min=1, max=64))
-    email = fields.Email(validate=validate.Length(max=320))
+    email = fields.Email(validate=EMAIL_ADDRESS)
     product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     at = fields.AwareDateTime(default_timezone=None)
 

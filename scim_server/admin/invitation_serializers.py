@@ -11,7 +11,7 @@ from ..models.outbox import OUTBOX_STATES
 from ..models.product import PRODUCT_ROLES
 from ..services.invitation_status import INVITATION_STATUSES
 from ..services.invitations import MAX_ADDRESSES, RESULTS, split_emails
-from .serializers import ID, PageQuerySchema, out
+from .serializers import ID, PageQuerySchema, email_address_rule, out
 
 MESSAGE = validate.Length(max=2000)
 
@@ -32,6 +32,8 @@ class EmailsField(fields.Field):
         if len(emails) > MAX_ADDRESSES:
             raise ValidationError(f"at most {MAX_ADDRESSES} addresses per call, "
                                   f"not {len(emails)}")
+        for address in emails:
+            email_address_rule(address)
         return emails
 
 

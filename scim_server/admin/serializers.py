@@ -14,6 +14,8 @@ from ..models.admin_key import ADMIN_SCOPES
 from ..models.directory import IDP_PROFILES
 from ..models.group import GROUP_SOURCES
 from ..models.product import PRODUCT_ROLES
+from ..services.email_addresses import check_email_address
+from ..services.errors import InvalidInput
 from ..services.invitation_status import INVITATION_STATUSES
 
 NAME = validate.Length(min=1, max=200)
@@ -24,6 +26,17 @@ def out(field: fields.Field) -> fields.Field:
     """An output field that is always present (nullable ones are present as null)."""
     field.required = True
     return field
+
+
+def email_address_rule(value: str) -> None:
+    """The service's email rule as a marshmallow validator, so a refusal is a 400."""
+    try:
+        check_email_address(value)
+    except InvalidInput as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+EMAIL_ADDRESS = [validate.Length(max=320), email_address_rule]
 
 
 # ---- inputs -------------------------------------------------------------------------
@@ -60,7 +73,7 @@ class GrantPutSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    email = fields.Email(validate=validate.Length(max=320))
+    email = fields.Email(validate=EMAIL_ADDRESS)
     display_name = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 

@@ -9,6 +9,7 @@ from .keys import admin_key_group, token_group
 from .outbox import outbox_group
 from .rotation import rotate_token
 from .serve import serve
+from .worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ main.add_command(token_group)
 token_group.add_command(rotate_token)
 main.add_command(admin_key_group)
 main.add_command(outbox_group)
+main.add_command(worker)

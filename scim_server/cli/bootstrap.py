@@ -11,6 +11,7 @@ from ..models import Account, Directory, Organization
 from ..models.directory import IDP_PROFILES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
+from ..services.email_addresses import check_email_address
 from .common import command_session, echo_json, make_app, upgrade_database
 from .serve import run_server
 
@@ -23,6 +24,7 @@ def _bootstrap(session: Session, org_name: str, directory_name: str, idp: str,
     token = tenancy.issue_scim_token(session, directory, actor, name="bootstrap")
     key = admin_keys.issue_admin_key(session, org, ["org-admin"], actor, name="bootstrap")
     if admin_email:
+        check_email_address(admin_email)
         session.add(Account(org_id=org.id, email=admin_email, email_norm=admin_email.lower(),
                             email_verified=True, is_org_admin=True, source="invited",
                             has_accessed=True, display_name=admin_email))

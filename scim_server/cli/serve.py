@@ -1,5 +1,7 @@
 """`scim-server serve`: migrate, then serve with gunicorn, tuned for identity providers.
 
+- Worker: gthread that reads each request whole in its event loop before a thread serves
+  it (cli/buffered_worker.py), so clients trickling their headers never hold a thread.
 - `timeout` 90 s: identity providers give up after 60 s, so a slow request is never
   killed by the server while the client still waits for it.
 - Graceful stop: on SIGTERM every worker stops accepting, finishes the requests it has
@@ -25,9 +27,12 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
+from .buffered_worker import BufferedThreadWorker
 from .common import make_app, upgrade_database
 
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# gthread whose threads only see whole requests: slow clients cost a socket, not a thread.
+WORKER_CLASS = "scim_server.cli.buffered_worker.BufferedThreadWorker"
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -60,7 +65,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 4,
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,
         "threads": threads,
         "timeout": 90,
         "graceful_timeout": graceful_timeout,
@@ -114,7 +119,9 @@ def serve(host: str, port: int, workers: int, threads: int, graceful_timeout: in
     """Apply pending migrations, then serve HTTP."""
     given = os.environ.get(METRICS_DIR_VARIABLE)
     metrics_dir = prepare_metrics_dir(workers)
-    upgrade_database(make_app())
+    app = make_app()
+    upgrade_database(app)
+    BufferedThreadWorker.max_body = app.config["SCIM"].max_body_bytes
     try:
         run_server(host, port, workers, threads, graceful_timeout)
     finally:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import db
 from ..admin.errors import Problem, from_domain, problem_response
+from ..admin.serializers import EMAIL_ADDRESS
 from ..config import Config
 from ..services import signup as service
 from ..services.access_requests import RequestRefused
@@ -29,7 +30,7 @@ MESSAGES = {
 
 
 class SignupSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = fields.Email(required=True, validate=EMAIL_ADDRESS)
     product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 

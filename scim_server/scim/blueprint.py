@@ -1,7 +1,7 @@
 """The SCIM 2.0 blueprint: one per server, tenanted by the directory in the URL."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, current_app, g, request
 
 from .. import db
 from ..services import tenancy
@@ -15,6 +15,8 @@ bp = Blueprint("scim", __name__, url_prefix="/scim/v2/directories/<directory_id>
 def _bind_directory(_endpoint: str | None, values: dict | None) -> None:
     directory_id = (values or {}).pop("directory_id", "")
     g.scim_directory_id = directory_id
+    if request.url_rule is not None and request.url_rule.rule.endswith("/.search"):
+        db.use_reader()  # a query sent as POST (RFC 7644 §3.4.3) takes no write lock
     context.authenticate(directory_id)
 
 

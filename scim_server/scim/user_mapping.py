@@ -5,6 +5,7 @@ from typing import Any
 
 from ..models import DirectoryUser
 from ..services.directory_users import VALUE_ATTRIBUTES, UserData
+from ..services.email_addresses import check_email_address
 from .schema_registry import CORE_USER, ENTERPRISE_USER
 from .password_hashes import hashed
 from .serializers import ParsedResource
@@ -42,9 +43,19 @@ def etag_matches(header: str | None, version: int) -> bool:
 
 
 def user_data(parsed: ParsedResource) -> UserData:
-    """Plain data for the service, from a validated body or a patched document."""
+    """Plain data for the service, from a validated body or a patched document.
+
+    Every `emails[].value` passes the one email rule (no control characters), so POST,
+    PUT, PATCH and Bulk refuse such a value with 400 `invalidValue` before it is stored.
+    """
     document = parsed.document
+    for entry in document.get("emails") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+            check_email_address(entry["value"], what="emails value")
     values = {name: list(document.get(name) or []) for name in VALUE_ATTRIBUTES}
+    email = primary_email(document)
+    if email is not None:
+        check_email_address(email, what="userName used as the email address")
     return UserData(
         user_name=document["userName"],
         attributes=document,
@@ -52,7 +63,7 @@ def user_data(parsed: ParsedResource) -> UserData:
         display_name=document.get("displayName") or _formatted_name(document),
         active=document.get("active", True) is not False,
         password_hash=hashed(parsed.password),
-        email=primary_email(document),
+        email=email,
         values=values,
     )
 

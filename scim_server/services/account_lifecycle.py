@@ -126,11 +126,16 @@ def cancel_deletion(session: Session, org_id: str, account_id: str, actor: Actor
 
 def erase_due_accounts(session: Session, now: datetime | None = None,
                        actor: Actor | None = None) -> list[str]:
-    """Erase every account whose grace period is over; run it as a periodic job."""
+    """Erase every account whose grace period is over; `scim-server worker` runs it.
+
+    Rows another transaction holds (a second worker, an admin cancelling) are skipped,
+    not waited on: the next run takes them if they are still due.
+    """
     now = now or utcnow()
     due = session.scalars(select(Account).where(
         Account.status == "pending_deletion", Account.erased_at.is_(None),
-        Account.deletion_due_at <= now).with_for_update()).all()
+        Account.deletion_due_at <= now).order_by(Account.id)
+        .with_for_update(skip_locked=True)).all()
     for account in due:
         erase(session, account, actor or Actor.system(), now)
     return [a.id for a in due]

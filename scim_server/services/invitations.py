@@ -21,6 +21,7 @@ from ..models import (Account, Group, GroupMember, Organization, Product, Produc
                       SiteAccess, utcnow)
 from . import account_lifecycle, admin_groups, audit, group_versions, outbox, product_access
 from .actors import Actor
+from .email_addresses import check_email_address, control_character_in
 from .errors import DomainError, InvalidInput
 from .invitation_tokens import InvitationSettings, issue
 from .licences import (SeatLimitExceeded, lock_products, products_reached_by_groups,
@@ -67,7 +68,8 @@ def split_emails(raw: str | list[str]) -> list[str]:
 
 
 def is_valid_email(address: str) -> bool:
-    return len(address) <= 320 and EMAIL.match(address) is not None
+    return (len(address) <= 320 and EMAIL.match(address) is not None
+            and control_character_in(address) is None)
 
 
 def _validated_targets(session: Session, org_id: str, request: InviteRequest
@@ -153,6 +155,8 @@ def invite(session: Session, org_id: str, request: InviteRequest, actor: Actor,
     if len(request.emails) > MAX_ADDRESSES:
         raise InvalidInput(f"at most {MAX_ADDRESSES} addresses per call, not "
                            f"{len(request.emails)}")
+    for address in request.emails:
+        check_email_address(address)
     products, groups, sites = _validated_targets(session, org_id, request)
     reached = {p.id for p in products} | set(session.scalars(products_reached_by_groups(
         select(Group.id).where(Group.id.in_([g.id for g in groups]))))) if groups else {

@@ -129,11 +129,13 @@ class Mailer:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
+        """Open, greet, secure and log in; on any failure the socket is closed first."""
         s = self.settings
+        smtp: smtplib.SMTP | None = None
         try:
             if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      context=_tls_context(s))
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                        context=_tls_context(s))
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             smtp.ehlo()
@@ -142,19 +144,27 @@ class Mailer:
                 smtp.ehlo()
             if s.username:
                 smtp.login(s.username, s.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", connection=True,
-                                code=exc.smtp_code) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"cannot reach SMTP server {s.host}:{s.port}: "
-                                f"{type(exc).__name__}: {exc}", connection=True) from exc
+        except BaseException as exc:
+            if smtp is not None:
+                smtp.close()  # a refused STARTTLS or login must not leak the socket
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", connection=True,
+                                    code=exc.smtp_code) from exc
+            if isinstance(exc, (smtplib.SMTPException, OSError)):
+                raise DeliveryError(f"cannot reach SMTP server {s.host}:{s.port}: "
+                                    f"{type(exc).__name__}: {exc}", connection=True) from exc
+            raise
         return smtp
 
     def send(self, envelope: Envelope) -> None:
         """Deliver one message or raise `DeliveryError`."""
+        try:
+            email = build_email(envelope, self.settings.sender)
+        except (ValueError, TypeError, UnicodeError) as exc:  # e.g. CR or LF in a header
+            raise DeliveryError(f"cannot build the message: {type(exc).__name__}: {exc}"
+                                ) from exc
         if self._smtp is None:
             self._smtp = self._connect()
-        email = build_email(envelope, self.settings.sender)
         try:
             self._smtp.send_message(email, from_addr=self.settings.sender,
                                     to_addrs=[envelope.to])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models import Account, Directory, Group, GroupMember
 from . import audit
 from .actors import Actor
+from .email_addresses import check_email_address
 from .errors import Conflict, NotFound
 from .product_access import accounts_with_product
 
@@ -119,6 +120,7 @@ def update_profile(session: Session, account: Account, changes: dict[str, Any],
             raise managed_by_directory(session, f"{', '.join(owned)} of user {account.id}",
                                        account.directory_id)
     if "email" in diff:
+        check_email_address(changes["email"])
         norm = changes["email"].lower()
         clash = session.scalars(select(Account.id).where(
             Account.org_id == account.org_id, Account.email_norm == norm,

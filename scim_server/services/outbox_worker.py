@@ -7,6 +7,8 @@ whose worker died becomes due again when the lease runs out. That makes delivery
 at-least-once; the stable Message-ID lets a receiver recognise the rare second copy.
 Failures are retried with exponential backoff; after `max_attempts` claims, or on a
 permanent SMTP refusal, the message is `dead` and stays in the table for inspection.
+Any exception while building or sending one message (a stored address the email package
+refuses, say) is that message's failure, recorded with its reason; the batch goes on.
 
 The caller owns transactions: `transaction()` yields a session and commits on exit.
 """
@@ -187,6 +189,14 @@ def deliver_batch(transaction: Transaction, mailer: Mailer, worker_id: str,
                         release(session, rest, worker_id, retry_at)
                 report.released = [m.id for m in batch[index + 1:]]
                 break
+            continue
+        except Exception as exc:  # noqa: BLE001 - one message's fault is never the batch's
+            mailer.close()  # the SMTP dialogue may be half-way through this message
+            with transaction() as session:
+                status = mark_failed(session, message, worker_id,
+                                     f"cannot send: {type(exc).__name__}: {exc}",
+                                     permanent=False, now=clock(), settings=settings)
+            (report.dead if status == "dead" else report.retrying).append(message.id)
             continue
         with transaction() as session:
             mark_sent(session, message.id, worker_id, clock())

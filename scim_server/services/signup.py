@@ -20,6 +20,7 @@ from . import audit
 from .access_requests import RequestRefused, check_may_request, file_request, notify_admins
 from .actors import Actor
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
+from .email_addresses import check_email_address
 from .errors import NotFound
 from .invitation_tokens import InvitationSettings, issue
 from .product_access import grant_to_account
@@ -65,6 +66,7 @@ def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
 def sign_up(session: Session, email: str, product_id: str, settings: InvitationSettings,
             review_base: str | None = None) -> SignupResult:
     """Grant or request `product_id` for `email` per the organization's domain rules."""
+    check_email_address(email)
     product = session.get(Product, product_id)
     if product is None:
         raise NotFound(f"no product {product_id}")

@@ -22,7 +22,8 @@ def test_gunicorn_settings_outlast_identity_providers():
     assert options["timeout"] > 60  # identity providers give up after 60 s; we must not first
     assert options["keepalive"] > 60  # idle timeout of common load balancers
     assert options["graceful_timeout"] >= 30
-    assert options["worker_class"] == "gthread" and options["workers"] == 3
+    assert options["worker_class"] == "scim_server.cli.buffered_worker.BufferedThreadWorker"
+    assert options["workers"] == 3
     assert options["forwarded_allow_ips"] == ""  # X-Forwarded-* only through the app's setting
     assert options["accesslog"] is None
     assert options["control_socket_disable"] is True  # two servers on one host must not clash
