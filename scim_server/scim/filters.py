@@ -94,8 +94,9 @@ class ResourceFilter:
         attribute = path.attribute
         if attribute.multi_valued:
             scope = self.element_scope(path)
-            if path.sub is not None:
-                return scope.wrap(compare(scope.operand(path.sub), node.op, node.value))
+            sub = path.sub or self._implied_value(path, node)
+            if sub is not None:
+                return scope.wrap(compare(scope.operand(sub), node.op, node.value))
             return self._whole(path, node, scope.wrap(true()))
         if attribute.is_complex and path.sub is None:
             if path.schema == COMMON:  # meta: always there
@@ -104,6 +105,16 @@ class ResourceFilter:
                      for sub in attribute.sub_attributes.values() if not sub.is_complex]
             return self._whole(path, node, or_(*parts))
         return compare(self.operand(path), node.op, node.value)
+
+    @staticmethod
+    def _implied_value(path: AttributePath, node: Comparison) -> Attribute | None:
+        """`emails co "example.com"`: a complex multi-valued attribute named alone compares
+        its `value` (RFC 7644 §3.4.2.2, whose own example this is); `pr` and `eq null` still
+        ask whether the attribute has any value at all."""
+        kind = node.value.kind if node.value is not None else None
+        if node.op == "pr" or kind == "null" or not path.attribute.is_complex:
+            return None
+        return path.attribute.sub("value")
 
     def _whole(self, path: AttributePath, node: Comparison,
                has_value: ColumnElement[bool]) -> ColumnElement[bool]:
