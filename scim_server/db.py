@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from . import db_deadlines
+from . import casefold
 from .config import Config
 
 EXTENSION_KEY = "scim_server.db"
@@ -95,6 +96,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # LIKE is then case-sensitive, as on PostgreSQL; case-insensitive matches lower() both sides.
     cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
+    # Case-insensitive filters fold text as PostgreSQL's lower() does, non-ASCII included.
+    dbapi_connection.create_function(casefold.SQLITE_FUNCTION, 1, casefold.sqlite_fold,
+                                     deterministic=True)
 
 
 def _sqlite_begin_immediate_for_writes(connection: Any) -> None:

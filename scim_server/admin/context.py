@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
 
+from ..ops import input_gate
 from .errors import Problem
 
 JSON_MEDIA_TYPES = ("application/json",)
@@ -23,7 +24,9 @@ def load_body(schema: Schema) -> dict[str, Any]:
         raise Problem(415, f"unsupported media type {mimetype or '(none)'}; send "
                       "application/json", slug="unsupported-media-type")
     try:
-        body = json.loads(raw)
+        body = input_gate.loads(raw)
+    except input_gate.RejectedBody as exc:
+        raise Problem(400, exc.detail, slug="malformed-body") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON: {exc}", slug="malformed-body") from exc
     if not isinstance(body, dict):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..ops.faults import server_fault
+from ..ops.input_gate import RejectedBody
 from ..services import errors as domain
 from ..services.db_errors import is_unique_violation
 from ..services.licences import SeatLimitExceeded
@@ -97,6 +98,11 @@ def from_http(error: HTTPException) -> Problem:
     return Problem(status, error.description or HTTPStatus(status).phrase, headers=headers)
 
 
+def from_rejected_body(error: RejectedBody) -> Problem:
+    """A body the input gate refused (too deep, a number out of range) as a problem."""
+    return Problem(400, error.detail, slug="malformed-body")
+
+
 def fallback_response(error: HTTPException) -> Response:
     """For app-level errors on `/admin/` paths no route claimed (404, 405)."""
     return problem_response(from_http(error))
@@ -131,6 +137,10 @@ def register_error_handlers(blueprint: Blueprint | Flask) -> None:
         current_app.logger.warning("admin: database unavailable: %s", type(error.orig).__name__)
         return problem_response(Problem(503, "the database is busy or unavailable; retry",
                                         headers={"Retry-After": "1"}))
+
+    @blueprint.errorhandler(RejectedBody)
+    def _rejected(error: RejectedBody) -> Response:
+        return problem_response(from_rejected_body(error))
 
     @blueprint.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -56,14 +56,16 @@ class ProductCreateSchema(Schema):
     key = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9._-]{0,99}$", error="lower-case letters, digits, '.', '_', '-'"))
     name = fields.String(required=True, validate=NAME)
-    seat_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+    seat_limit = fields.Integer(strict=True, allow_none=True,
+                                validate=validate.Range(min=0, max=2**31 - 1))
     roles = fields.List(fields.String(validate=validate.OneOf(PRODUCT_ROLES)),
                         validate=validate.Length(min=1))
 
 
 class ProductUpdateSchema(Schema):
     name = fields.String(validate=NAME)
-    seat_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+    seat_limit = fields.Integer(strict=True, allow_none=True,
+                                validate=validate.Range(min=0, max=2**31 - 1))
     roles = fields.List(fields.String(validate=validate.OneOf(PRODUCT_ROLES)),
                         validate=validate.Length(min=1))
 

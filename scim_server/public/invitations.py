@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from .. import db
+from ..ops import input_gate
 from ..models import Account, Organization, Product
 from ..services import invitation_tokens as tokens
 from ..services.invitation_status import invitation_status
@@ -104,8 +105,8 @@ def accept_invitation() -> Response:
     problem = _problem_json if as_json else _problem_page
     if as_json:
         try:
-            body = json.loads(request.get_data(cache=True) or b"{}")
-        except (ValueError, UnicodeDecodeError):
+            body = input_gate.loads(request.get_data(cache=True) or b"{}")
+        except (ValueError, UnicodeDecodeError, input_gate.RejectedBody):
             return problem("malformed", "The body is not valid JSON.")
         token = body.get("token") if isinstance(body, dict) else None
     else:
@@ -130,6 +131,12 @@ def accept_invitation() -> Response:
                 "invitation_status": status}
     return _headers(current_app.response_class(json.dumps(document), status=200,
                                                mimetype="application/json"))
+
+
+@bp.errorhandler(input_gate.RejectedBody)
+def _rejected_body(error: input_gate.RejectedBody) -> Response:
+    """A JSON body the input gate refused (nested too deep), before the view ran."""
+    return _problem_json("malformed", error.detail)
 
 
 @bp.errorhandler(OperationalError)

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from flask import Response, request
 
 from .. import db
+from ..ops import input_gate
 from . import context, groups, users
 from .blueprint import bp
 from .bulk_refs import (BULK_RESPONSE, BulkOperation, TooManyOperations, parse_bulk_request,
@@ -88,6 +89,9 @@ def bulk() -> Response:
     outcomes = _Runner(parsed.fail_on_errors).run(parsed.operations)
     return scim_response({"schemas": [BULK_RESPONSE],
                           "Operations": [outcome.to_body() for outcome in outcomes]})
+
+
+input_gate.own_size_limit("scim.bulk", lambda config: config.bulk_max_payload_bytes)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from .. import db
 from ..config import Config
-from ..ops import metrics
+from ..ops import input_gate, metrics
 from ..models import Directory, utcnow
 from ..services import secrets, tenancy, tolerance_log
 from ..services.actors import Actor
@@ -105,7 +105,9 @@ def json_body() -> dict[str, Any]:
         # A chunked body is cut at the limit rather than refused: refuse it ourselves.
         raise PayloadTooLarge("the request body is larger than allowed")
     try:
-        body = current_app.json.loads(raw) if raw else None
+        body = input_gate.loads(raw) if raw else None
+    except input_gate.RejectedBody as exc:
+        raise InvalidSyntax(exc.detail) from None
     except ValueError as exc:
         raise InvalidSyntax(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..ops.faults import server_fault
+from ..ops.input_gate import RejectedBody
 from ..services import errors as domain
 from ..services.db_errors import is_unique_violation
 
@@ -170,6 +171,8 @@ def as_scim_error(error: Exception) -> ScimError | None:
         return from_domain(error)
     if isinstance(error, ValidationError):
         return InvalidValue(_describe_validation(error.messages))
+    if isinstance(error, RejectedBody):
+        return InvalidSyntax(error.detail)
     if isinstance(error, IntegrityError) and is_unique_violation(error):
         return Uniqueness("a resource with the same unique value already exists")
     return None
@@ -217,6 +220,10 @@ def register_error_handlers(blueprint: Blueprint) -> None:
     def _operational(error: OperationalError) -> Response:
         current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
         return error_response(ScimError("the database is busy or unavailable; retry", status=503))
+
+    @blueprint.errorhandler(RejectedBody)
+    def _rejected(error: RejectedBody) -> Response:
+        return error_response(InvalidSyntax(error.detail))
 
     @blueprint.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

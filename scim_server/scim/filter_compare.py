@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from .. import casefold
 from .errors import InvalidFilter
 from .filter_syntax import Value
 from .schema_registry import Attribute
@@ -61,12 +62,33 @@ def _scim_timestamp_pg(element: scim_timestamp, compiler: SQLCompiler, **kw: Any
     return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
 
 
+class folded(FunctionElement[Any]):  # noqa: N801 - reads like a SQL function
+    """The text case-folded by the server's one rule (`scim_server.casefold`).
+
+    PostgreSQL's `lower()` is that rule; SQLite's folds ASCII only, so there the
+    `scim_fold` function registered on every connection runs `casefold.fold`.
+    """
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(folded)
+def _folded(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{casefold.SQLITE_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "postgresql")
+def _folded_pg(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
 @dataclass(frozen=True)
 class Operand:
     """Where an attribute's value is in SQL, and how to compare it.
 
     `expr` is already in comparable form: when `fold` is set it holds lower-cased text
-    (a `*_norm` column or `lower(...)`) and literals are lowered in Python to match. A
+    (a `*_norm` column or `folded(...)`) and literals are folded in Python to match. A
     `*_norm` column keeps only `norm_length` characters; `raw` is the full value then.
     """
 
@@ -82,14 +104,14 @@ class Operand:
 
 def text_operand(raw: ColumnElement[Any], norm: Any, attribute: Attribute, label: str, *,
                  nullable: bool = True) -> Operand:
-    """A string attribute: exact, or folded through its `*_norm` column or `lower()`."""
+    """A string attribute: exact, or folded through its `*_norm` column or `folded()`."""
     kind = attribute.type if attribute.type in _TEXT_TYPES else "string"
     if attribute.case_exact:
         return Operand(raw, kind, label, nullable=nullable)
     if norm is not None:
         return Operand(norm, kind, label, fold=True, nullable=nullable, raw=raw,
                        norm_length=norm.type.length)
-    return Operand(func.lower(raw), kind, label, fold=True, nullable=nullable)
+    return Operand(folded(raw), kind, label, fold=True, nullable=nullable)
 
 
 def json_operand(document: Any, keys: tuple[str, ...], attribute: Attribute,
@@ -172,7 +194,7 @@ def _compare_string(operand: Operand, op: str, value: Value) -> ColumnElement[bo
         raise InvalidFilter(f"{label} is binary; only eq, ne and pr apply to it")
     text = str(value.value)
     if operand.fold:
-        text = text.lower()
+        text = casefold.fold(text)
     if op in ("eq", "ne"):
         equal = _string_equal(operand, text)
         return equal if op == "eq" else not_(equal)
@@ -188,7 +210,7 @@ def _string_equal(operand: Operand, text: str) -> ColumnElement[bool]:
     if limit is not None and operand.raw is not None and len(text) >= limit:
         # The *_norm column keeps `limit` characters: it narrows, the full value decides.
         return _guarded(operand, and_(operand.expr == text[:limit],
-                                      func.lower(operand.raw) == text))
+                                      folded(operand.raw) == text))
     return _guarded(operand, operand.expr == text)
 
 
@@ -212,7 +234,7 @@ def _string_match(operand: Operand, op: str, text: str) -> ColumnElement[bool]:
     limit, raw = operand.norm_length, operand.raw
     if limit is not None and raw is not None:
         # A *_norm column keeps `limit` characters: a longer value is matched on its full text.
-        full = func.lower(raw).like(pattern, escape=LIKE_ESCAPE)
+        full = folded(raw).like(pattern, escape=LIKE_ESCAPE)
         if op != "sw":
             condition = or_(condition, and_(func.length(expr) >= limit, full))
         elif len(text) >= limit:

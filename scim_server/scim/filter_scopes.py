@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -60,6 +60,24 @@ class ValueRows:
         return select(row.id).where(row.user_id == DirectoryUser.id,
                                     row.directory_id == DirectoryUser.directory_id,
                                     *where).exists()
+
+    def wrap_all(self, conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+        """For each condition, some element of the attribute meets it: one sub-query.
+
+        `emails[value co "a"] and emails[value co "b"]` may match two different emails, so
+        the conditions cannot share one row; instead the user's matching rows are grouped
+        and each condition must hold for at least one of them (`HAVING max(...) = 1`).
+        """
+        row = self.row
+        hits = [func.max(case((condition, 1), else_=0)) == 1 for condition in conditions]
+        where = [row.attribute == self.attribute.name, or_(*conditions)]
+        if self.directory_id is not None:
+            return DirectoryUser.id.in_(
+                select(row.user_id).where(row.directory_id == self.directory_id, *where)
+                .group_by(row.user_id).having(and_(*hits)))
+        return select(row.user_id).where(row.user_id == DirectoryUser.id,
+                                         row.directory_id == DirectoryUser.directory_id, *where
+                                         ).group_by(row.user_id).having(and_(*hits)).exists()
 
     def first_value(self, expr: ColumnElement[Any]) -> ColumnElement[Any]:
         """`expr` of the primary element, else of the first (RFC 7644 §3.4.2.3)."""

@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 
 from ..models import DirectoryUser, Group
 from .errors import InvalidFilter
+from .filter_budget import FilterCost
 from .filter_compare import Operand, compare, json_operand, present, text_operand
 from .filter_scopes import ElementScope, GroupClosure, MemberRows, ValueRows
 from .filter_syntax import AttrPath, Comparison, Junction, Negation, Node, ValuePath, parse_filter
@@ -31,13 +32,13 @@ VALUE_ROW_ATTRIBUTES = frozenset({"emails", "phoneNumbers", "ims", "photos", "ad
 def compile_user_filter(registry: SchemaRegistry, filter_text: str, *,
                         directory_id: str | None = None) -> ColumnElement[bool]:
     """The predicate on `DirectoryUser` that `filter_text` describes (RFC 7644 §3.4.2.2)."""
-    return UserFilter(registry, directory_id).translate(parse_filter(filter_text))
+    return UserFilter(registry, directory_id).compile(parse_filter(filter_text))
 
 
 def compile_group_filter(registry: SchemaRegistry, filter_text: str, *,
                          directory_id: str | None = None) -> ColumnElement[bool]:
     """The predicate on `Group` that `filter_text` describes (RFC 7644 §3.4.2.2)."""
-    return GroupFilter(registry, directory_id).translate(parse_filter(filter_text))
+    return GroupFilter(registry, directory_id).compile(parse_filter(filter_text))
 
 
 class ResourceFilter:
@@ -49,9 +50,18 @@ class ResourceFilter:
     def __init__(self, registry: SchemaRegistry, directory_id: str | None = None):
         self.registry = registry
         self.directory_id = directory_id
+        self.cost = FilterCost()
+
+    def compile(self, node: Node) -> ColumnElement[bool]:
+        """The predicate for `node`, refused when it costs more than the filter budget."""
+        predicate = self.translate(node)
+        self.cost.check()
+        return predicate
 
     def translate(self, node: Node, scope: ElementScope | None = None) -> ColumnElement[bool]:
         if isinstance(node, Junction):
+            if scope is None:
+                return self._junction(node)
             parts = [self.translate(item, scope) for item in node.items]
             return and_(*parts) if node.op == "and" else or_(*parts)
         if isinstance(node, Negation):
@@ -62,8 +72,83 @@ class ResourceFilter:
             sub = scope.attribute.sub(node.path.name)
             if sub is None:
                 raise InvalidFilter(f"{scope.label} has no sub-attribute {node.path.name!r}")
+            self.cost.comparison(node.op)
             return compare(scope.operand(sub), node.op, node.value)
         return self._comparison(node)
+
+    def _junction(self, node: Junction) -> ColumnElement[bool]:
+        """`and`/`or` whose terms on one multi-valued attribute share a single sub-query.
+
+        `emails[type eq "work"] or emails.value co "x"` is one EXISTS with `or` inside;
+        with `and` the terms may hold for different values, so `ValueRows.wrap_all` groups
+        the rows instead. Either way one sub-query per attribute, not one per term.
+        """
+        items: list[Node] = []
+        for item in node.items:  # (a and b) and c: one chain
+            same = isinstance(item, Junction) and item.op == node.op
+            items.extend(item.items if isinstance(item, Junction) and same else [item])
+        shared: dict[str, list[Node]] = {}
+        order: list[Node | str] = []
+        for item in items:
+            key = self._shared_scope_key(item)
+            if key is None:
+                order.append(item)
+                continue
+            if key not in shared:
+                shared[key] = []
+                order.append(key)
+            shared[key].append(item)
+        parts = []
+        for entry in order:
+            if not isinstance(entry, str):
+                parts.append(self.translate(entry))
+            elif len(shared[entry]) == 1:
+                parts.append(self.translate(shared[entry][0]))
+            else:
+                parts.append(self._merged(shared[entry], node.op))
+        return and_(*parts) if node.op == "and" else or_(*parts)
+
+    def _shared_scope_key(self, item: Node) -> str | None:
+        """The attribute whose values `item` tests one at a time, when it can share them."""
+        if isinstance(item, Comparison):
+            kind = item.value.kind if item.value is not None else None
+            if item.op == "pr" or kind == "null":
+                return None
+        elif not isinstance(item, ValuePath):
+            return None
+        try:
+            path = self.resolve(item.path)
+        except InvalidFilter:
+            return None  # translate() reports it
+        if not path.attribute.multi_valued or not self.shares_values(path):
+            return None
+        if isinstance(item, Comparison) and not (path.sub or self._implied_value(path, item)):
+            return None
+        return f"{path.schema}:{path.attribute.name}"
+
+    def shares_values(self, path: AttributePath) -> bool:
+        """Whether terms on `path`'s attribute can be merged into one sub-query."""
+        return False
+
+    def _merged(self, items: list[Node], op: str) -> ColumnElement[bool]:
+        path = self.resolve(items[0].path)  # type: ignore[union-attr]
+        scope = self.element_scope(path)
+        self.cost.subquery(scope.label)
+        conditions = []
+        for item in items:
+            if isinstance(item, ValuePath):
+                conditions.append(self.translate(item.filter, scope))
+                continue
+            assert isinstance(item, Comparison)
+            term = self.resolve(item.path)
+            sub = term.sub or self._implied_value(term, item)
+            assert sub is not None
+            self.cost.comparison(item.op)
+            conditions.append(compare(scope.operand(sub), item.op, item.value))
+        if op == "or":
+            return scope.wrap(or_(*conditions))
+        self.cost.merged_and(len(conditions))
+        return scope.wrap_all(conditions)  # type: ignore[attr-defined]
 
     def resolve(self, path: AttrPath) -> AttributePath:
         """The schema attribute `path` names; invalidFilter when there is none."""
@@ -89,13 +174,17 @@ class ResourceFilter:
 
     def _comparison(self, node: Comparison) -> ColumnElement[bool]:
         if node.path.uri is None and node.path.name.lower() == "schemas" and not node.path.sub:
+            self.cost.comparison(node.op)
             return self._schemas(node)
         path = self.resolve(node.path)
         attribute = path.attribute
+        self.cost.comparison(node.op)
         if attribute.multi_valued:
             scope = self.element_scope(path)
-            if path.sub is not None:
-                return scope.wrap(compare(scope.operand(path.sub), node.op, node.value))
+            self.cost.subquery(scope.label, walk=isinstance(scope, GroupClosure))
+            sub = path.sub or self._implied_value(path, node)
+            if sub is not None:
+                return scope.wrap(compare(scope.operand(sub), node.op, node.value))
             return self._whole(path, node, scope.wrap(true()))
         if attribute.is_complex and path.sub is None:
             if path.schema == COMMON:  # meta: always there
@@ -104,6 +193,16 @@ class ResourceFilter:
                      for sub in attribute.sub_attributes.values() if not sub.is_complex]
             return self._whole(path, node, or_(*parts))
         return compare(self.operand(path), node.op, node.value)
+
+    @staticmethod
+    def _implied_value(path: AttributePath, node: Comparison) -> Attribute | None:
+        """`emails co "example.com"`: a complex multi-valued attribute named alone compares
+        its `value` (RFC 7644 §3.4.2.2, whose own example this is); `pr` and `eq null` still
+        ask whether the attribute has any value at all."""
+        kind = node.value.kind if node.value is not None else None
+        if node.op == "pr" or kind == "null" or not path.attribute.is_complex:
+            return None
+        return path.attribute.sub("value")
 
     def _whole(self, path: AttributePath, node: Comparison,
                has_value: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -125,6 +224,7 @@ class ResourceFilter:
             raise InvalidFilter(f"{attribute.name}[...] applies to complex attributes only")
         if attribute.multi_valued:
             scope = self.element_scope(path)
+            self.cost.subquery(scope.label, walk=isinstance(scope, GroupClosure))
             return scope.wrap(self.translate(node.filter, scope))
         return self.translate(node.filter, _SameResource(self, path))
 
@@ -210,6 +310,9 @@ class UserFilter(ResourceFilter):
         if path.schema == CORE_USER and name in VALUE_ROW_ATTRIBUTES:
             return ValueRows(path.attribute, self.directory_id)
         return super().element_scope(path)
+
+    def shares_values(self, path: AttributePath) -> bool:
+        return path.schema == CORE_USER and path.attribute.name in VALUE_ROW_ATTRIBUTES
 
 
 class GroupFilter(ResourceFilter):

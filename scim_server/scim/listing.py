@@ -26,23 +26,39 @@ class ListQuery:
     cursor: str | None = None
 
 
+#: The largest startIndex a query uses: far past any table, and within every database's
+#: OFFSET (a 64-bit integer). A larger one selects nothing either way.
+MAX_START_INDEX = 2**62
+
+
 def _integer(value: Any, name: str) -> int | None:
+    """An integer parameter that fits 64 bits, as every JSON number in a body must."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"{name} must be an integer")
-    if isinstance(value, int):
-        return value
+    if isinstance(value, int):  # a .search body: the input gate kept it within 64 bits
+        return max(-MAX_START_INDEX, min(value, MAX_START_INDEX))
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit() and len(text) <= 12:
-            return int(text)
+        digits = text[1:] if text[:1] in "+-" else text
+        if digits.isascii() and digits.isdigit():
+            number = int(digits) if len(digits.lstrip("0")) <= 19 else 2**64
+            number = -number if text.startswith("-") else number
+            if not -(2**63) <= number < 2**63:
+                raise InvalidValue(f"{name} is out of range: integers must fit in 64 bits")
+            return max(-MAX_START_INDEX, min(number, MAX_START_INDEX))
     raise InvalidValue(f"{name} must be an integer, got {value!r}")
 
 
 def parse_list_query(registry: SchemaRegistry, resource_type: str, params: Mapping[str, Any],
                      *, default_count: int, max_count: int) -> ListQuery:
-    """Read the parameters; out-of-range paging values are clamped as the RFC says."""
+    """Read the parameters; out-of-range paging values are clamped (RFC 7644 §3.4.2.4).
+
+    startIndex below 1 is 1 and a negative count is 0, as the RFC says; a count above the
+    server's maximum is the maximum, and a startIndex beyond any table is
+    `MAX_START_INDEX`, which selects nothing. Integers past 64 bits are refused (400).
+    """
     cursor = _cursor(params)
     start = _integer(params.get("startIndex"), "startIndex")
     if cursor is not None and start is not None:

@@ -64,7 +64,7 @@ def index_page(source: ListSource, query: ListQuery, start_index: int, count: in
     conditions = source.conditions(query)
     total = source.count(scope, conditions)
     rows: list[Any] = []
-    if count > 0:
+    if count > 0 and start_index <= total:
         order: list[Any] = []
         key = source.order_key(query)
         if key is not None:

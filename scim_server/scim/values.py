@@ -39,11 +39,26 @@ def coerce_value(attribute: Attribute, value: Any, *, path: str, lenient: bool =
         return None
     if attribute.multi_valued:
         items = value if isinstance(value, list) else [value]
-        return [coerce_single(attribute, item, path=path, lenient=lenient) for item in items
-                if item is not None]
+        coerced = [coerce_single(attribute, item, path=path, lenient=lenient) for item in items
+                   if item is not None]
+        check_one_primary(attribute, coerced, path)
+        return coerced
     if isinstance(value, list):
         raise InvalidValue(f"{path} is single-valued; a list was given")
     return coerce_single(attribute, value, path=path, lenient=lenient)
+
+
+def check_one_primary(attribute: Attribute, values: list[Any], path: str) -> None:
+    """`"primary": true` MUST appear no more than once (RFC 7643 §2.4).
+
+    No identity provider is known to send two primaries, so no profile tolerates it:
+    which one the sender meant cannot be guessed, and it decides the account's email.
+    """
+    if attribute.is_complex and attribute.sub("primary") is not None:
+        primaries = sum(1 for value in values if value.get("primary") is True)
+        if primaries > 1:
+            raise InvalidValue(f"{path}: {primaries} values have \"primary\": true; at most "
+                               "one may (RFC 7643 §2.4)")
 
 
 def coerce_single(attribute: Attribute, value: Any, *, path: str, lenient: bool = False) -> Any:

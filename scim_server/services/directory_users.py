@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
 from . import audit, group_versions
 from .actors import Actor
@@ -42,7 +43,7 @@ class UserData:
 
 def norm(value: str | None) -> str | None:
     """The case-insensitive form used for lookups (RFC 7643 §2.2 caseExact=false)."""
-    return value.lower()[:NORM_LENGTH] if value is not None else None
+    return casefold.fold(value)[:NORM_LENGTH] if value is not None else None
 
 
 def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = False
