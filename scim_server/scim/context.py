@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from .. import db
 from ..config import Config
-from ..ops import metrics
+from ..ops import metrics, rate_limit
 from ..models import Directory, utcnow
 from ..services import secrets, tenancy, tolerance_log
 from ..services.actors import Actor
@@ -50,9 +50,11 @@ def authenticate(directory_id: str) -> None:
     cache = token_cache()
     cached = cache.get(digest)
     if cached is None:
+        rate_limit.refuse_unverified_credential()
         session = db.session()
         token = tenancy.find_usable_token(session, secret.strip())
         if token is None:
+            rate_limit.record_failed_authentication()
             raise Unauthorized("the bearer token is unknown, expired or revoked")
         found = session.get(Directory, token.directory_id)
         if found is None:
