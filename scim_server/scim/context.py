@@ -10,7 +10,7 @@ from .. import db
 from ..config import Config
 from ..ops import metrics, rate_limit
 from ..models import Directory, utcnow
-from ..services import secrets, tenancy, tolerance_log
+from ..services import credential_stamp, secrets, tenancy, tolerance_log
 from ..services.actors import Actor
 from .errors import InvalidSyntax, NotFound, PayloadTooLarge, ScimError, Unauthorized
 from .schema_registry import SchemaRegistry
@@ -48,10 +48,15 @@ def authenticate(directory_id: str) -> None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     digest = secrets.digest(secret.strip())
     cache = token_cache()
-    cached = cache.get(digest)
+    session = db.session()
+    cached, stamp = None, None
+    if cache.known(digest):
+        stamp = credential_stamp.current(session)  # the one read a remembered token costs
+        cached = cache.get(digest, stamp)
     if cached is None:
         rate_limit.refuse_unverified_credential()
-        session = db.session()
+        if stamp is None and cache.ttl > 0:  # read before the lookup: a later revoke shows
+            stamp = credential_stamp.current(session)
         token = tenancy.find_usable_token(session, secret.strip())
         if token is None:
             rate_limit.record_failed_authentication()
@@ -60,9 +65,9 @@ def authenticate(directory_id: str) -> None:
         if found is None:
             raise NotFound(f"no directory {directory_id}")
         session.expunge(found)  # a read-only snapshot, shared by this worker's threads
-        cache.put(digest, token.id, found, token.expires_at, token.last_used_at)
-        cached = cache.get(digest) or CachedToken(token.id, found, token.expires_at,
-                                                  token.last_used_at, 0.0)
+        cache.put(digest, token.id, found, token.expires_at, token.last_used_at, stamp)
+        cached = cache.get(digest, stamp) or CachedToken(token.id, found, token.expires_at,
+                                                         token.last_used_at, 0.0, stamp)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)
