@@ -85,7 +85,7 @@ def issue(session: Session, account: Account, actor: Actor, settings: Invitation
     if send_email and account.email:
         org = session.get(Organization, account.org_id)
         outbox.enqueue(session, org_id=account.org_id, to=account.email, template="invitation",
-                       cause=invitation_cause(invitation.id), context={
+                       cause=invitation_cause(invitation.id), secrets=[token], context={
                            "org_name": org.name if org else account.org_id,
                            "accept_url": accept_url(settings, token),
                            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
