@@ -40,6 +40,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "access_request_approved": (("org_name", "product_name"), ("role", "product_url", "message")),
     "access_request_denied": (("org_name", "product_name"), ("message",)),
     "token_expiry_warning": (("org_name", "credential_label", "expires_at"), ("remedy",)),
+    "signup_notice": (("org_name", "product_name", "detail"), ()),
 }
 
 _environment = Environment(
