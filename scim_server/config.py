@@ -91,6 +91,8 @@ class Config:
     rate_limit_admin_burst: int = 200
     rate_limit_public_per_second: float = 1.0
     rate_limit_public_burst: int = 10
+    rate_limit_auth_failures_per_second: float = 1.0
+    rate_limit_auth_failures_burst: int = 20
     cors_allowed_origins: tuple[str, ...] = ()
     token_rotation_overlap_hours: int = 24
     expiry_warning_days: tuple[int, ...] = (30, 7)
@@ -159,6 +161,11 @@ class Config:
                                                        cls.rate_limit_public_per_second),
             "rate_limit_public_burst": _env_int("SCIM_RATE_LIMIT_PUBLIC_BURST",
                                                 cls.rate_limit_public_burst),
+            "rate_limit_auth_failures_per_second": _env_float(
+                "SCIM_RATE_LIMIT_AUTH_FAILURES_PER_SECOND",
+                cls.rate_limit_auth_failures_per_second),
+            "rate_limit_auth_failures_burst": _env_int("SCIM_RATE_LIMIT_AUTH_FAILURES_BURST",
+                                                       cls.rate_limit_auth_failures_burst),
             "cors_allowed_origins": _env_list("SCIM_CORS_ALLOWED_ORIGINS"),
             "token_rotation_overlap_hours": _env_int("SCIM_TOKEN_ROTATION_OVERLAP_HOURS",
                                                      cls.token_rotation_overlap_hours),

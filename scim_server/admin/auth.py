@@ -13,6 +13,7 @@ from flask import current_app, g, request
 from .. import db
 from ..config import Config
 from ..models import AdminKey, utcnow
+from ..ops import rate_limit
 from ..services import admin_keys
 from ..services.actors import Actor
 from .errors import Problem
@@ -61,9 +62,11 @@ def authenticate(org_id: str) -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Problem(401, "an admin key is required (Authorization: Bearer <key>)",
                       slug="unauthorized", headers=challenge)
+    rate_limit.refuse_unverified_credential()
     session = db.session()
     key = admin_keys.find_usable_key(session, secret.strip())
     if key is None:
+        rate_limit.record_failed_authentication()
         raise Problem(401, "the admin key is unknown, expired or revoked", slug="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="admin", error="invalid_token"'})
     if key.org_id != org_id:

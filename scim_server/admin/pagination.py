@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import TypeDecorator
 
 from .errors import Problem
 
@@ -45,22 +46,43 @@ def _encode(values: list[Any]) -> str:
 
 
 def _decode(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    """The key values of a cursor, each checked against its column's type.
+
+    A cursor is client input: a value of the wrong type (an id where a timestamp belongs,
+    a number where an id belongs) would reach the database and fail there, so it is a 400.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         plain = json.loads(raw)
         if not isinstance(plain, list) or len(plain) != len(keys):
             raise ValueError("wrong shape")
-        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else _scalar(v)
-                for v in plain]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+        return [_value(key, value) for key, value in zip(keys, plain)]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError,
+            RecursionError) as exc:
         raise Problem(400, "the cursor is malformed; use the `links.next` URL of a page as is",
                       slug="invalid-cursor") from exc
 
 
-def _scalar(value: Any) -> Any:
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
+def _value(key: SortKey, value: Any) -> Any:
+    """One key value decoded for its column: a timestamp, an integer or a string."""
+    column_type = key.column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    try:
+        expected = column_type.python_type
+    except NotImplementedError:
+        expected = str
+    if issubclass(expected, datetime):
+        if not isinstance(value, dict) or set(value) != {"t"} or not isinstance(value["t"], str):
+            raise ValueError("not a timestamp")
+        return datetime.fromisoformat(value["t"])
+    if issubclass(expected, int):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2 ** 63:
+            raise ValueError("not an integer key")
         return value
-    raise ValueError("not a key value")
+    if not isinstance(value, str) or len(value) > 1000 or "\x00" in value:
+        raise ValueError("not a string key")
+    return value
 
 
 def _after(keys: Sequence[SortKey], values: list[Any]) -> Any:

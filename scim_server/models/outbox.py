@@ -28,6 +28,8 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The secrets the bodies and context hold as placeholders; erased once sent or dead.
+    sealed_secrets: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

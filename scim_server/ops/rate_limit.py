@@ -1,4 +1,5 @@
-"""Per-credential rate limits: a token bucket per SCIM token and per admin key.
+"""Per-credential rate limits: a token bucket per SCIM token and per admin key, and one per
+client address (and per SCIM directory) that only failed authentications drain.
 
 Each credential gets a bucket of `burst` requests that refills at `per_second`. The
 defaults (50/s, burst 200) sit well above what an identity provider's normal sync sends
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
 from ..config import Config
@@ -31,10 +32,12 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "scim_server.rate_limiter"
 REDIS_KEY_PREFIX = "scim-server:rate:"
 
-# KEYS[1] bucket; ARGV rate, burst. Returns {allowed, seconds to wait as a string}.
+# KEYS[1] bucket; ARGV rate, burst, cost (0 looks without spending).
+# Returns {allowed, seconds to wait as a string}.
 _TOKEN_BUCKET_LUA = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3]) or 1
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -44,7 +47,7 @@ tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 local allowed = 0
 local wait = 0
 if tokens >= 1 then
-  tokens = tokens - 1
+  tokens = tokens - cost
   allowed = 1
 else
   wait = (1 - tokens) / rate
@@ -78,13 +81,14 @@ class LocalBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: str, limit: Limit) -> Decision:
+    def take(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+        """Spend `cost` requests (0: only look) if the bucket holds at least one."""
         with self._lock:
             now = self._clock()
             tokens, at = self._buckets.get(key, (float(limit.burst), now))
             tokens = min(float(limit.burst), tokens + max(0.0, now - at) * limit.per_second)
             if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
+                self._buckets[key] = (tokens - cost, now)
                 self._prune(now, limit)
                 return Decision(True)
             self._buckets[key] = (tokens, now)
@@ -111,16 +115,16 @@ class RedisBuckets:
         self._fallback = fallback
         self._last_warning = 0.0
 
-    def take(self, key: str, limit: Limit) -> Decision:
+    def take(self, key: str, limit: Limit, cost: int = 1) -> Decision:
         try:
             allowed, wait = self._script(keys=[REDIS_KEY_PREFIX + key],
-                                         args=[limit.per_second, limit.burst])
+                                         args=[limit.per_second, limit.burst, cost])
         except self._errors as exc:
             if time.monotonic() - self._last_warning > 30:
                 self._last_warning = time.monotonic()
                 log.warning("rate limits: Redis unavailable (%s); using per-process buckets",
                             type(exc).__name__)
-            return self._fallback.take(key, limit)
+            return self._fallback.take(key, limit, cost)
         return Decision(bool(int(allowed)), float(wait))
 
 
@@ -147,6 +151,9 @@ def limit_for(config: Config, kind: str) -> Limit:
         return Limit(config.rate_limit_public_per_second, config.rate_limit_public_burst)
     if kind == "scim":
         return Limit(config.rate_limit_scim_per_second, config.rate_limit_scim_burst)
+    if kind == "auth_failures":
+        return Limit(config.rate_limit_auth_failures_per_second,
+                     config.rate_limit_auth_failures_burst)
     return Limit(config.rate_limit_admin_per_second, config.rate_limit_admin_burst)
 
 
@@ -175,6 +182,53 @@ def throttle(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     if not decision.allowed:
         metrics.record_rate_limited(kind)
         raise RateLimited(decision.retry_after)
+    if kind in ("scim", "admin"):
+        _look_at_failures(buckets, config, kind, _values or {})
+
+
+def _failure_buckets(kind: str, values: dict[str, Any]) -> list[str]:
+    """Failed authentications count per client address, and per directory on SCIM."""
+    names = [f"authfail:addr:{request.remote_addr or 'unknown'}"]
+    if kind == "scim" and values.get("directory_id"):
+        names.append(f"authfail:dir:{str(values['directory_id'])[:64]}")
+    return names
+
+
+def _look_at_failures(buckets: LocalBuckets | RedisBuckets, config: Config, kind: str,
+                      values: dict[str, Any]) -> None:
+    """Note (without spending) whether this address or directory failed too often lately.
+
+    Every guessed credential has a bucket of its own, so the per-credential limit cannot
+    stop a guesser who never repeats a guess; these buckets can, because they only fill
+    up with failures. Authentication asks `refuse_unverified_credential()` before it
+    touches the database, and a credential it already knows is good still passes.
+    """
+    g.auth_failure_buckets = (kind, _failure_buckets(kind, values))
+    limit = limit_for(config, "auth_failures")
+    waits = [d.retry_after for d in (buckets.take(name, limit, cost=0)
+                                     for name in g.auth_failure_buckets[1]) if not d.allowed]
+    if waits:
+        g.auth_failure_wait = max(waits)
+
+
+def refuse_unverified_credential() -> None:
+    """429 before a credential lookup while this caller's failures are over the limit."""
+    wait = g.get("auth_failure_wait")
+    if wait is not None:
+        metrics.record_rate_limited(g.auth_failure_buckets[0])
+        raise RateLimited(wait)
+
+
+def record_failed_authentication() -> None:
+    """Spend one from the caller's failure buckets: a credential was unknown or revoked."""
+    noted = g.get("auth_failure_buckets")
+    if noted is None:
+        return
+    config: Config = current_app.config["SCIM"]
+    buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
+    limit = limit_for(config, "auth_failures")
+    for name in noted[1]:
+        buckets.take(name, limit)
 
 
 def _rate_limited_response(error: RateLimited) -> Response:

@@ -1,8 +1,10 @@
 """`POST /signup` `{"email", "product_id"}`: self-signup on an approved email domain.
 
-Public: no credential. The answer says what happened (`granted`, `requested`,
-`already_requested`) and whether a confirmation email was sent; refusals are RFC 9457
-problem documents like the admin API's.
+Public: no credential, so the answer is the same 202 whatever the address's state (new,
+unconfirmed, confirmed, already holding the product, denied, or the product full): what
+happened goes by email to the address and to the admins' review list. Only a product
+that does not exist, a domain that is not approved and a malformed body are refused, as
+RFC 9457 problem documents like the admin API's: none of them depends on the address.
 """
 from __future__ import annotations
 
@@ -22,11 +24,8 @@ from ..services.errors import DomainError
 from ..services.invitation_tokens import InvitationSettings
 
 bp = Blueprint("public_signup", __name__)
-MESSAGES = {
-    "granted": "You have access to {product}.",
-    "requested": "Your request for {product} was sent to the administrators.",
-    "already_requested": "You already asked for {product}; the administrators will decide.",
-}
+ANSWER = ("Check your email: if this address can sign up for this product, we sent it a "
+          "message that says what happens next.")
 
 
 class SignupSchema(Schema):
@@ -48,19 +47,15 @@ def _body() -> dict[str, Any]:
 
 @bp.post("/signup")
 def sign_up() -> Response:
-    """Grant or request a product for an address on an approved domain."""
+    """Sign an address up for a product; the one answer says to check the email."""
     body = _body()
     config = cast(Config, current_app.config["SCIM"])
     session = db.session()
-    result = service.sign_up(session, body["email"], body["product_id"],
-                             InvitationSettings(public_url=str(config.public_url)))
+    service.sign_up(session, body["email"], body["product_id"],
+                    InvitationSettings(public_url=str(config.public_url)))
     session.commit()
-    detail = MESSAGES[result.result].format(product=result.product.name)
-    if result.verify_email:
-        detail += " Confirm your email address with the link we sent you."
-    payload = {"result": result.result, "email": result.account.email,
-               "product_id": result.product.id, "verify_email": result.verify_email,
-               "detail": detail}
+    payload = {"status": "accepted", "email": body["email"], "product_id": body["product_id"],
+               "detail": ANSWER}
     return current_app.response_class(json.dumps(payload), status=202,
                                       mimetype="application/json")
 

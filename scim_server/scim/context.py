@@ -8,9 +8,9 @@ from flask import current_app, g, request
 
 from .. import db
 from ..config import Config
-from ..ops import input_gate, metrics
+from ..ops import input_gate, metrics, rate_limit
 from ..models import Directory, utcnow
-from ..services import secrets, tenancy, tolerance_log
+from ..services import credential_stamp, secrets, tenancy, tolerance_log
 from ..services.actors import Actor
 from .errors import InvalidSyntax, NotFound, PayloadTooLarge, ScimError, Unauthorized
 from .schema_registry import SchemaRegistry
@@ -48,11 +48,18 @@ def authenticate(directory_id: str) -> None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     digest = secrets.digest(secret.strip())
     cache = token_cache()
-    cached = cache.get(digest)
+    session = db.session()
+    cached, stamp = None, None
+    if cache.known(digest):
+        stamp = credential_stamp.current(session)  # the one read a remembered token costs
+        cached = cache.get(digest, stamp)
     if cached is None:
-        session = db.session()
+        rate_limit.refuse_unverified_credential()
+        if stamp is None and cache.ttl > 0:  # read before the lookup: a later revoke shows
+            stamp = credential_stamp.current(session)
         token = tenancy.find_usable_token(session, secret.strip())
         if token is None:
+            rate_limit.record_failed_authentication()
             raise Unauthorized("the bearer token is unknown, expired or revoked")
         found = session.get(Directory, token.directory_id)
         if found is None:
@@ -62,9 +69,9 @@ def authenticate(directory_id: str) -> None:
         # End the lookup's transaction: a write request then takes SQLite's write lock at
         # its first write-path query, after the slow work done before it (password hashing).
         session.rollback()
-        cache.put(digest, token_id, found, expires_at, last_used_at)
-        cached = cache.get(digest) or CachedToken(token_id, found, expires_at,
-                                                  last_used_at, 0.0)
+        cache.put(digest, token_id, found, expires_at, last_used_at, stamp)
+        cached = cache.get(digest, stamp) or CachedToken(token_id, found, expires_at,
+                                                         last_used_at, 0.0, stamp)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AdminKey, Organization, utcnow
 from ..models.admin_key import ADMIN_SCOPES
-from . import audit, secrets
+from . import audit, credential_stamp, secrets
 from .actors import Actor
 from .errors import InvalidInput, NotFound
 
@@ -60,6 +60,7 @@ def revoke_admin_key(session: Session, org_id: str, key_id: str, actor: Actor) -
         raise NotFound(f"no admin key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        credential_stamp.bump(session)
         audit.record(session, org_id=org_id, actor=actor, action="admin_key.revoked",
                      target_type="admin_key", target_id=key.id)
     session.flush()

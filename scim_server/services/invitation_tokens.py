@@ -3,8 +3,9 @@
 The token is a bearer secret shown only in the email link and kept as a hash. Issuing a
 new invitation supersedes the account's pending ones, so only the newest link works;
 every older link keeps answering why it does not (used, revoked, superseded, expired).
-Accepting changes nothing but the invitation and the account's site access; products
-and groups named by an invitation were granted when it was made.
+Accepting changes the invitation and the account's site access; products and groups named
+by an invitation were granted when it was made, except the ones a self-signup asked for,
+which wait for the confirmed address (services/signup_decisions.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, Organization, Product, utcnow
-from . import audit, outbox, secrets
+from . import audit, outbox, secrets, signup_decisions
 from .actors import Actor
 from .errors import Conflict, DomainError, NotFound
 
@@ -57,7 +58,8 @@ def accept_url(settings: InvitationSettings, token: str) -> str:
 
 
 def _product_names(session: Session, products: list[dict[str, Any]]) -> list[str]:
-    ids = [p["product_id"] for p in products]
+    """Names of the products the invitation gives (not those a sign-up still waits for)."""
+    ids = [p["product_id"] for p in products if not p.get("on_accept")]
     if not ids:
         return []
     names = {pid: name for pid, name in session.execute(
@@ -85,7 +87,7 @@ def issue(session: Session, account: Account, actor: Actor, settings: Invitation
     if send_email and account.email:
         org = session.get(Organization, account.org_id)
         outbox.enqueue(session, org_id=account.org_id, to=account.email, template="invitation",
-                       cause=invitation_cause(invitation.id), context={
+                       cause=invitation_cause(invitation.id), secrets=[token], context={
                            "org_name": org.name if org else account.org_id,
                            "accept_url": accept_url(settings, token),
                            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -208,4 +210,5 @@ def accept(session: Session, token: str, now: datetime | None = None) -> Invitat
     audit.record(session, org_id=invitation.org_id, actor=Actor("account", account.id),
                  action="invitation.accepted", target_type="user", target_id=account.id,
                  changes={"invitation_id": invitation.id})
+    signup_decisions.decide_on_acceptance(session, invitation, account)
     return invitation

@@ -5,13 +5,19 @@ such as `invitation:<invitation id>`), so the same cause never queues a second e
 delivery retried after a crash carries the same Message-ID header. Templates live in
 `scim_server/templates/email/<template>.txt` and `.html`; the text template sets the
 subject with `{% set subject = ... %}`. `TEMPLATES` lists the context each one needs.
+
+A bearer secret an email carries (an invitation token, a sign-in or action link) is
+passed as `secrets=[...]`: every copy of it in the stored subject, bodies and context is
+replaced by a placeholder, the secret itself waits in `sealed_secrets`, and the worker
+puts it back only in the email it sends. Once the message is sent, or goes dead, the
+sealed secrets are erased, so the database keeps no usable copy of any emailed link.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from sqlalchemy import select
@@ -34,6 +40,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "access_request_approved": (("org_name", "product_name"), ("role", "product_url", "message")),
     "access_request_denied": (("org_name", "product_name"), ("message",)),
     "token_expiry_warning": (("org_name", "credential_label", "expires_at"), ("remedy",)),
+    "signup_notice": (("org_name", "product_name", "detail"), ()),
 }
 
 _environment = Environment(
@@ -69,24 +76,60 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, str(text_module).strip() + "\n", body_html
 
 
+SECRET_PLACEHOLDER = "[[scim-server:secret:{}]]"
+#: What an erased secret reads as, should a message ever be shown or sent again.
+ERASED_SECRET = "(link removed after delivery)"
+
+
+def seal(secrets: Sequence[str], *texts: str) -> list[str]:
+    """`texts` with each secret replaced by its numbered placeholder."""
+    ordered = sorted(enumerate(secrets), key=lambda item: -len(item[1]))  # longest first
+    sealed = []
+    for text in texts:
+        for index, secret in ordered:
+            text = text.replace(secret, SECRET_PLACEHOLDER.format(index))
+        sealed.append(text)
+    return sealed
+
+
+def unseal(text: str | None, secrets: Sequence[str] | None, count: int = 8) -> str | None:
+    """`text` with its placeholders filled in again (or marked erased when `secrets` is None)."""
+    if text is None:
+        return None
+    values = list(secrets or [])
+    for index in range(max(len(values), count)):
+        text = text.replace(SECRET_PLACEHOLDER.format(index),
+                            values[index] if index < len(values) else ERASED_SECRET)
+    return text
+
+
 def _find(session: Session, message_id: str) -> OutboxMessage | None:
     return session.scalars(
         select(OutboxMessage).where(OutboxMessage.message_id == message_id)).first()
 
 
 def enqueue(session: Session, *, org_id: str | None, to: str, template: str,
-            context: dict[str, Any], cause: str) -> OutboxMessage:
-    """Queue one email for `to`; a cause already queued returns its existing message."""
+            context: dict[str, Any], cause: str,
+            secrets: Sequence[str] = ()) -> OutboxMessage:
+    """Queue one email for `to`; a cause already queued returns its existing message.
+
+    `secrets` are bearer secrets the context carries (in links): they are stored apart
+    and erased after delivery (see the module docstring).
+    """
     message_id = message_id_for(cause)
     existing = _find(session, message_id)
     if existing is not None:
         return existing
     subject, body_text, body_html = render(template, context)
+    stored_context = json.dumps(context, default=str)
+    kept = [secret for secret in dict.fromkeys(secrets) if secret]
+    if kept:
+        subject, body_text, body_html, stored_context = seal(
+            kept, subject, body_text, body_html, stored_context)
     message = OutboxMessage(
         org_id=org_id, message_id=message_id, to=to, template=template, subject=subject,
-        body_text=body_text, body_html=body_html,
-        context=json.loads(json.dumps(context, default=str)),
-        status="queued", attempts=0, next_attempt_at=utcnow(),
+        body_text=body_text, body_html=body_html, context=json.loads(stored_context),
+        sealed_secrets=kept or None, status="queued", attempts=0, next_attempt_at=utcnow(),
     )
     try:
         with session.begin_nested():  # a concurrent transaction may queue the same cause

@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import OutboxMessage, utcnow
+from . import outbox
 from .mailer import DeliveryError, Envelope, Mailer
 
 Transaction = Callable[[], AbstractContextManager[Session]]
@@ -123,7 +124,7 @@ def mark_sent(session: Session, message_id: str, worker_id: str, now: datetime) 
     session.execute(
         update(OutboxMessage).where(_mine(message_id, worker_id))
         .values(status="sent", sent_at=now, claimed_by=None, claimed_until=None,
-                last_error=None)
+                last_error=None, sealed_secrets=None)
         .execution_options(synchronize_session=False))
 
 
@@ -135,7 +136,7 @@ def mark_failed(session: Session, message: OutboxMessage, worker_id: str, error:
     session.execute(
         update(OutboxMessage).where(_mine(message.id, worker_id))
         .values(status=status, claimed_by=None, claimed_until=None,
-                last_error=error[:ERROR_LIMIT],
+                last_error=error[:ERROR_LIMIT], **_erased_if(dead),
                 next_attempt_at=now if dead else now + backoff(message.attempts, settings))
         .execution_options(synchronize_session=False))
     return status
@@ -150,9 +151,18 @@ def release(session: Session, message: OutboxMessage, worker_id: str, at: dateti
         .execution_options(synchronize_session=False))
 
 
+def _erased_if(dead: bool) -> dict[str, None]:
+    """A dead message will not be sent again as is: its sealed secrets go (services/outbox)."""
+    return {"sealed_secrets": None} if dead else {}
+
+
 def _envelope(message: OutboxMessage) -> Envelope:
-    return Envelope(message.id, message.message_id, message.to, message.subject,
-                    message.body_text, message.body_html)
+    """The email as sent: the sealed secrets back in place, only in memory."""
+    secrets = message.sealed_secrets
+    return Envelope(message.id, message.message_id, message.to,
+                    str(outbox.unseal(message.subject, secrets)),
+                    str(outbox.unseal(message.body_text, secrets)),
+                    outbox.unseal(message.body_html, secrets))
 
 
 def deliver_batch(transaction: Transaction, mailer: Mailer, worker_id: str,

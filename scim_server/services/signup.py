@@ -1,43 +1,35 @@
 """Self-signup: a person gives an email and a product; an approved domain lets them in.
 
-On a domain approved for the product without approval, access is granted at once; with
-approval, an access request is filed for an admin. On any other domain sign-up is
-refused, unless the organization's `signup_any_domain` setting files a request instead.
-A new address becomes a `self_signup` account and gets an invitation email: accepting it
-verifies the address, and an admin cannot approve a request until it is verified, so
-typing someone else's address gains nobody anything.
+On a domain approved for the product without approval, access is granted; with approval,
+an access request is filed for an admin. On any other domain sign-up is refused, unless
+the organization's `signup_any_domain` setting files a request instead.
+
+Nothing is granted to an address nobody has confirmed: a new (or still unconfirmed)
+address becomes a `self_signup` account and gets an invitation whose link confirms it;
+the product is decided when the link is accepted (services/signup_decisions.py), so
+typing made-up or someone else's addresses takes no seat. Whatever the address's state,
+the caller learns nothing about it: the outcome goes by email to the address, and to the
+admins' review list, never back to the anonymous caller.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import AccessRequest, Account, Product
+from ..models import Account, Invitation, Product
 from . import audit
-from .access_requests import RequestRefused, check_may_request, file_request, notify_admins
-from .actors import Actor
+from .access_requests import RequestRefused, file_request
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
 from .email_addresses import check_email_address
 from .errors import NotFound
 from .invitation_tokens import InvitationSettings, issue
-from .product_access import grant_to_account
 from .request_settings import org_settings
+from .signup_decisions import SIGNUP, SignupOutcome, decide, signup_entry, tell_owner
 
-SIGNUP = Actor("signup")
-
-
-@dataclass(frozen=True)
-class SignupResult:
-    """`granted`, `requested` or `already_requested`; `verify_email` when a link was sent."""
-
-    result: str
-    account: Account
-    product: Product
-    request: AccessRequest | None = None
-    verify_email: bool = False
+__all__ = ["SIGNUP", "SignupOutcome", "sign_up"]
 
 
 def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
@@ -64,8 +56,12 @@ def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
 
 
 def sign_up(session: Session, email: str, product_id: str, settings: InvitationSettings,
-            review_base: str | None = None) -> SignupResult:
-    """Grant or request `product_id` for `email` per the organization's domain rules."""
+            review_base: str | None = None) -> SignupOutcome:
+    """Sign `email` up for `product_id` per the organization's domain rules.
+
+    Only the product and the domain may refuse here (`NotFound`, `RequestRefused` with
+    `domain-not-approved`): neither says anything about the address.
+    """
     check_email_address(email)
     product = session.get(Product, product_id)
     if product is None:
@@ -79,29 +75,58 @@ def sign_up(session: Session, email: str, product_id: str, settings: InvitationS
                              f"sign-up for {product.name!r} is open only to email domains the "
                              f"organization approved, and {domain} is not one; ask an "
                              "administrator to invite you")
-    account, created = _account(session, org_id, email)
-    at_once = rule is not None and not rule.approval_required and account.status == "active"
-    if created:
-        issue(session, account, SIGNUP, settings, send_email=True,
-              products=[{"product_id": product.id}] if at_once else [],
-              message=None if at_once else f"You asked for access to {product.name}. Accept "
-              "to confirm your email address; an administrator then reviews your request.")
+    account, _created = _account(session, org_id, email)
+    if account.status == "active" and not account.email_verified:
+        return _confirm_first(session, account, product, settings, review_base,
+                              at_once=rule is not None and not rule.approval_required,
+                              notify=rule.notify_admins if rule else True)
+    outcome = decide(session, account, product, review_base)
+    tell_owner(session, outcome)
+    return outcome
+
+
+def _confirm_first(session: Session, account: Account, product: Product,
+                   settings: InvitationSettings, review_base: str | None, *, at_once: bool,
+                   notify: bool) -> SignupOutcome:
+    """Email a link that confirms the address; the product waits for it.
+
+    A rule that grants without approval rides on the invitation and is decided on
+    acceptance; one that needs approval files the request now (an admin cannot approve it
+    until the address is confirmed). An earlier pending invitation is replaced by one that
+    carries everything it carried, so the newest email always holds a working link.
+    """
+    request = None
     if at_once:
-        assert rule is not None
-        if not created:
-            check_may_request(session, account, product)
-        grant, new = grant_to_account(session, org_id, product.id, account.id, rule.role, SIGNUP)
-        if new:
-            grant.origin = "domain_rule"
-            if rule.notify_admins:
-                notify_admins(session, account, product, cause=f"signup.granted:{grant.id}",
-                              reason=f"Signed up with an address on {rule.domain}, approved "
-                              "for this product; access was granted.", review_url=None,
-                              approval_required=False)
-        return SignupResult("granted", account, product, verify_email=created)
-    request, new = file_request(session, org_id, product.id, SIGNUP, account_id=account.id,
-                                source="signup", review_base=review_base,
-                                require_verified=False,
-                                notify=rule.notify_admins if rule else True)
-    return SignupResult("requested" if new else "already_requested", account, product, request,
-                        verify_email=created)
+        entries = [signup_entry(product.id)]
+        note = (f"Accept to confirm your email address; you then get access to "
+                f"{product.name} if a seat is free.")
+    else:
+        try:
+            request, _new = file_request(session, account.org_id, product.id, SIGNUP,
+                                         account_id=account.id, source="signup",
+                                         review_base=review_base, require_verified=False,
+                                         notify=notify)
+        except RequestRefused as refused:
+            outcome = SignupOutcome("refused", account, product, str(refused))
+            tell_owner(session, outcome)
+            return outcome
+        entries = []
+        note = (f"You asked for access to {product.name}. Accept to confirm your email "
+                "address; an administrator then reviews your request.")
+    _reissue(session, account, entries, note, settings)
+    return SignupOutcome("confirm_first", account, product,
+                         "Confirm your email address with the link we sent.", request)
+
+
+def _reissue(session: Session, account: Account, entries: list[dict[str, Any]], note: str,
+             settings: InvitationSettings) -> Invitation:
+    """A fresh invitation with the pending one's products, groups and role, plus `entries`."""
+    pending = session.scalars(select(Invitation).where(
+        Invitation.account_id == account.id, Invitation.state == "pending")
+        .order_by(Invitation.created_at.desc())).first()
+    products = list(pending.products or []) if pending else []
+    products += [e for e in entries if e not in products]
+    return issue(session, account, SIGNUP, settings, send_email=True, products=products,
+                 groups=list(pending.groups or []) if pending else [],
+                 site_role=pending.site_role if pending else "basic",
+                 message=pending.message if pending and pending.message else note)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Directory, Organization, ScimToken, Site, utcnow
 from ..models.directory import IDP_PROFILES
-from . import audit, secrets
+from . import audit, credential_stamp, secrets
 from .actors import Actor
 from .errors import InvalidInput, NotFound
 
@@ -82,6 +82,7 @@ def revoke_scim_token(session: Session, token_id: str, actor: Actor) -> ScimToke
         raise NotFound(f"no SCIM token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        credential_stamp.bump(session)
         directory = session.get(Directory, token.directory_id)
         audit.record(session, org_id=directory.org_id if directory else None, actor=actor,
                      action="scim_token.revoked", target_type="scim_token", target_id=token.id)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ..models import Directory, ScimToken, utcnow
-from . import audit, tenancy
+from . import audit, credential_stamp, tenancy
 from .actors import Actor
 from .errors import InvalidInput, NotFound
 
@@ -50,6 +50,7 @@ def rotate_scim_token(session: Session, token_id: str, actor: Actor, *,
     overlap_end = now + overlap
     if old.expires_at is None or overlap_end < old.expires_at:
         old.expires_at = overlap_end
+        credential_stamp.bump(session)  # workers cached the old, later expiry
     session.flush()
     audit.record(session, org_id=directory.org_id, actor=actor, action="scim_token.rotated",
                  target_type="scim_token", target_id=old.id,

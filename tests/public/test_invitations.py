@@ -13,7 +13,7 @@ from conftest import Tenant
 from scim_server import db
 from scim_server.models import Account, Invitation, OutboxMessage
 from scim_server.services.invitation_tokens import invitation_cause
-from scim_server.services.outbox import message_id_for
+from scim_server.services.outbox import message_id_for, unseal
 from tests.admin.conftest import AdminClient
 
 
@@ -26,7 +26,8 @@ def invited(app: Flask, admin: AdminClient, email: str = "ann@example.test",
         message = session.scalars(select(OutboxMessage).where(
             OutboxMessage.message_id == message_id_for(
                 invitation_cause(result["invitation_id"])))).one()
-        token = re.search(r"token=(\S+)", message.body_text).group(1)  # type: ignore[union-attr]
+        text = str(unseal(message.body_text, message.sealed_secrets))
+        token = re.search(r"token=(\S+)", text).group(1)  # type: ignore[union-attr]
     finally:
         session.close()
     return result["invitation_id"], token

@@ -1,4 +1,5 @@
-"""`POST /signup`: approved domains grant or file a request; other domains are refused."""
+"""`POST /signup`: approved domains grant (once the address is confirmed) or file a request;
+other domains are refused; the anonymous caller always gets the same answer."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -12,6 +13,7 @@ from conftest import Tenant
 from scim_server import db
 from scim_server.models import (AccessRequest, Account, Invitation, OutboxMessage, Product,
                                 ProductGrant, Site)
+from scim_server.services.outbox import unseal
 from tests.admin.conftest import AdminClient, problem
 
 
@@ -65,34 +67,112 @@ def stored(app: Flask) -> dict[str, Any]:
     return found
 
 
-def test_an_approved_domain_without_approval_grants_at_once(
+UNIFORM = ("Check your email: if this address can sign up for this product, we sent it a "
+           "message that says what happens next.")
+
+
+def accepted(response: Any, email: str, product_id: str) -> None:
+    """The one answer every sign-up gets, whatever the address's state."""
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json() == {"status": "accepted", "email": email,
+                                   "product_id": product_id, "detail": UNIFORM}
+
+
+def token_for(app: Flask, email: str) -> str:
+    """The link the newest invitation email to `email` will carry (sealed until sent)."""
+    with app.app_context():
+        session = db.new_session(app, writes=False)
+        message = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.to == email, OutboxMessage.template == "invitation")
+            .order_by(OutboxMessage.created_at.desc())).first()
+        assert message is not None
+        text = str(unseal(message.body_text, message.sealed_secrets))
+        session.close()
+    return text.split("token=")[1].split()[0]
+
+
+def notices(app: Flask, email: str) -> list[str]:
+    """What the address owner was told, newest last."""
+    return [c["detail"] for to, t, c in stored(app)["emails"]
+            if to == email and t == "signup_notice"]
+
+
+def test_made_up_addresses_take_no_seat(
+        app: Flask, client: FlaskClient, admin: AdminClient, product: Callable[..., str],
+        boss: str) -> None:
+    """Issue 12 finding 1: four anonymous sign-ups used to take both seats."""
+    jira = product("jira", seat_limit=2)
+    admin.post("/domains", json={"domain": "acme.example", "product_id": jira,
+                                 "approval_required": False, "role": "admin"})
+    for n in range(4):
+        accepted(sign_up(client, f"made-up-{n}@acme.example", jira),
+                 f"made-up-{n}@acme.example", jira)
+    state = stored(app)
+    assert state["grants"] == [] and state["invitations"] == 4
+    licence = next(l for l in admin.get("/licences").get_json()["data"]
+                   if l["product_id"] == jira)
+    assert (licence["used"], licence["available"]) == (0, 2)
+    invited = admin.post("/invitations", json={
+        "emails": ["real@acme.example"], "products": [{"product_id": jira, "role": "user"}]})
+    assert invited.status_code == 200, invited.get_json()
+    assert invited.get_json()["data"][0]["result"] == "invited"
+
+
+def test_confirming_the_address_grants_within_the_seat_limit(
         app: Flask, client: FlaskClient, admin: AdminClient, product: Callable[..., str],
         boss: str) -> None:
     jira = product("jira", seat_limit=1)
     admin.post("/domains", json={"domain": "acme.example", "product_id": jira,
                                  "approval_required": False, "role": "admin"})
-    response = sign_up(client, "New.Person@ACME.example", jira)
-    assert response.status_code == 202, response.get_json()
-    body = response.get_json()
-    assert (body["result"], body["verify_email"]) == ("granted", True)
-    assert "Confirm your email" in body["detail"]
-    state = stored(app)
-    person = state["accounts"]["New.Person@ACME.example"]
+    accepted(sign_up(client, "New.Person@ACME.example", jira), "New.Person@ACME.example", jira)
+    accepted(sign_up(client, "second@acme.example", jira), "second@acme.example", jira)
+    person = stored(app)["accounts"]["New.Person@ACME.example"]
     assert (person.source, person.email_verified) == ("self_signup", False)
-    assert person.status == "active"
+    first = client.post("/invitations/accept",
+                        json={"token": token_for(app, "New.Person@ACME.example")})
+    assert first.status_code == 200, first.get_json()
+    state = stored(app)
     assert state["grants"] == [(person.id, jira, "admin", "domain_rule")]
-    templates = sorted((to, template) for to, template, _c in state["emails"])
-    assert templates == [("New.Person@ACME.example", "invitation"),
-                         ("boss@acme.example", "access_request_filed")]
-    # The one seat is taken: the next sign-up is refused and leaves nothing behind.
-    full = problem(sign_up(client, "second@acme.example", jira), 409)
-    assert full["type"].endswith("/seat-limit-exceeded")
+    assert notices(app, "New.Person@ACME.example") == ["You have access to Jira."]
+    # The second address confirms when the one seat is taken: an admin decides instead.
+    second = client.post("/invitations/accept", json={"token": token_for(app, "second@acme.example")})
+    assert second.status_code == 200
     after = stored(app)
-    assert set(after["accounts"]) == set(state["accounts"])
-    assert (after["grants"], len(after["emails"])) == (state["grants"], len(state["emails"]))
-    # Signing up again before confirming changes nothing either.
-    again = problem(sign_up(client, "new.person@acme.example", jira), 403)
-    assert again["type"].endswith("/email-not-verified") and "account_id" not in again
+    assert after["grants"] == state["grants"]
+    [request] = after["requests"]
+    assert (request.status, request.source) == ("pending", "signup")
+    assert request.account_id == after["accounts"]["second@acme.example"].id
+    assert "No seat of Jira is free" in notices(app, "second@acme.example")[0]
+    assert "seats" not in notices(app, "second@acme.example")[0]
+    review = admin.get("/access-requests?status=pending").get_json()["data"]
+    assert [r["id"] for r in review] == [request.id]
+
+
+def test_every_address_state_gets_the_same_answer(
+        app: Flask, client: FlaskClient, admin: AdminClient, product: Callable[..., str],
+        boss: str) -> None:
+    """Issue 12 finding 2: 409 with a role, 403, 202 and a seat count told strangers apart."""
+    jira, wiki = product("jira", seat_limit=1), product("wiki")
+    for pid in (jira, wiki):
+        admin.post("/domains", json={"domain": "acme.example", "product_id": pid,
+                                     "approval_required": False, "role": "admin"})
+    accepted(sign_up(client, "holder@acme.example", jira), "holder@acme.example", jira)
+    client.post("/invitations/accept", json={"token": token_for(app, "holder@acme.example")})
+    accepted(sign_up(client, "unconfirmed@acme.example", wiki), "unconfirmed@acme.example",
+             wiki)
+    cases = [("holder@acme.example", jira),       # has the product (role admin)
+             ("unconfirmed@acme.example", wiki),  # exists, address not confirmed
+             ("holder@acme.example", wiki),       # confirmed, may get another product
+             ("nobody@acme.example", wiki),       # a new address
+             ("boss@acme.example", jira)]         # confirmed, and the product is full
+    for email, pid in cases:
+        accepted(sign_up(client, email, pid), email, pid)
+    assert notices(app, "holder@acme.example")[-2:] == [
+        "You already have access to Jira; nothing changed.", "You have access to Wiki."]
+    assert "No seat of Jira is free" in notices(app, "boss@acme.example")[-1]
+    grants = {(g[0], g[1], g[2]) for g in stored(app)["grants"]}
+    holder = stored(app)["accounts"]["holder@acme.example"].id
+    assert (holder, jira, "admin") in grants, "the existing role was left alone"
 
 
 def test_approval_required_files_a_request_that_waits_for_the_confirmed_email(
@@ -100,20 +180,19 @@ def test_approval_required_files_a_request_that_waits_for_the_confirmed_email(
         boss: str) -> None:
     wiki = product("wiki")
     admin.post("/domains", json={"domain": "acme.example", "product_id": wiki})
-    body = sign_up(client, "ivy@acme.example", wiki).get_json()
-    assert (body["result"], body["verify_email"]) == ("requested", True)
-    assert sign_up(client, "IVY@acme.example", wiki).get_json()["result"] == "already_requested"
+    accepted(sign_up(client, "ivy@acme.example", wiki), "ivy@acme.example", wiki)
+    accepted(sign_up(client, "IVY@acme.example", wiki), "IVY@acme.example", wiki)
     state = stored(app)
     [request] = state["requests"]
     assert (request.status, request.source) == ("pending", "signup")
-    invite = next(c for to, t, c in state["emails"] if t == "invitation")
+    invite = [c for to, t, c in state["emails"] if t == "invitation"][-1]
     assert "review" in invite["message"] and invite["products"] == []
     assert [t for to, t, _c in state["emails"] if to == "boss@acme.example"] == [
         "access_request_filed"]
     early = problem(admin.post(f"/access-requests/{request.id}/approve"), 409)
     assert early["type"].endswith("/email-not-verified")
     assert stored(app)["requests"][0].status == "pending"
-    token = invite["accept_url"].split("token=")[1]
+    token = token_for(app, "ivy@acme.example")
     assert client.post("/invitations/accept", json={"token": token}).status_code == 200
     approved = admin.post(f"/access-requests/{request.id}/approve")
     assert approved.status_code == 200, approved.get_json()
@@ -130,7 +209,8 @@ def test_other_domains_are_refused_unless_any_domain_may_ask(
     assert "ask an administrator to invite you" in refused["detail"]
     assert stored(app)["accounts"] == before["accounts"] and not stored(app)["emails"]
     admin.patch("/access-settings", json={"signup_any_domain": True})
-    assert sign_up(client, "eve@elsewhere.example", jira).get_json()["result"] == "requested"
+    accepted(sign_up(client, "eve@elsewhere.example", jira), "eve@elsewhere.example", jira)
+    assert [r.source for r in stored(app)["requests"]] == ["signup"]
     problem(sign_up(client, "someone@gmail.com", jira), 403)  # webmail never qualifies
     problem(sign_up(client, "not-an-email", jira), 422)
     problem(sign_up(client, "eve@elsewhere.example", "no-such-product"), 404)

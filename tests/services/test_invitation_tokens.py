@@ -21,11 +21,12 @@ SETTINGS = InvitationSettings(public_url="https://scim.example/", ttl_days=7)
 
 
 def token_in(session: Session, invitation: Invitation) -> str:
-    """The token, read back from the invitation's queued email (only place it exists)."""
+    """The token, as the worker will put it in the invitation's email (sealed until then)."""
     message = session.scalars(select(OutboxMessage).where(
         OutboxMessage.message_id == tokens.outbox.message_id_for(
             tokens.invitation_cause(invitation.id)))).one()
-    return message.body_text.split("?token=")[1].split()[0]
+    text = str(tokens.outbox.unseal(message.body_text, message.sealed_secrets))
+    return text.split("?token=")[1].split()[0]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from conftest import Tenant
 from scim_server.models import (Account, AuditEvent, Group, Invitation, OutboxMessage, Product,
                                 Site, SiteAccess, utcnow)
+from scim_server.services import outbox
 from scim_server.services.actors import Actor
 from scim_server.services.errors import InvalidInput, NotFound
 from scim_server.services.invitation_tokens import InvitationSettings
@@ -63,8 +64,9 @@ def test_new_addresses_become_invited_accounts_with_site_rows_and_emails(
     assert abs((invitation.expires_at - utcnow()).days - 30) <= 1
     messages = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.to)).all()
     assert [m.to for m in messages] == ["Ann@Example.test", "bob@example.test"]
-    assert all("https://scim.example/invitations/accept?token=scimsrv_inv_" in m.body_text
-               for m in messages)
+    assert all("https://scim.example/invitations/accept?token=scimsrv_inv_"
+               in str(outbox.unseal(m.body_text, m.sealed_secrets)) for m in messages)
+    assert not any("scimsrv_inv_" in m.body_text for m in messages), "sealed while queued"
     actions = set(db_session.scalars(select(AuditEvent.action)))
     assert {"user.invited", "invitation.issued"} <= actions
 
