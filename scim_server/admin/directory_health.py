@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
 from ..ops import health_recorder
@@ -20,8 +21,19 @@ from .pagination import Page, SortKey, paginate
 FAILURE_KEYS = (SortKey(ScimFailure.id, descending=True),)
 
 
-def _flush_this_process() -> None:
-    """Counts of this worker's own requests are written before they are read."""
+def _flush_then_new_snapshot() -> None:
+    """Write this worker's pending counts so the report includes its own requests.
+
+    The request's transaction ends first: on SQLite it holds the snapshot taken at
+    authentication (and perhaps the write lock, to note the admin key's use), which would
+    make the counts' write wait and would not see it afterwards. The next read begins a
+    new transaction that does.
+    """
+    session = db.session()
+    try:
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
     health_recorder.flush_local(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
@@ -29,10 +41,9 @@ def _flush_this_process() -> None:
           summary="Provisioning health: state, last push, counts, error rate, workarounds",
           query=HealthQuerySchema, response=HealthSchema)
 def get_health(directory_id: str, query: dict[str, Any]) -> service.HealthReport:
-    _flush_this_process()
-    session = db.session()
-    directory = directories_admin.get_directory(session, auth.org_id(), directory_id)
-    return service.health(session, directory, since=query.get("since"),
+    directory = directories_admin.get_directory(db.session(), auth.org_id(), directory_id)
+    _flush_then_new_snapshot()
+    return service.health(db.session(), directory, since=query.get("since"),
                           until=query.get("until"))
 
 

@@ -1,8 +1,8 @@
 """Record each SCIM request for the provisioning-health view, from one after-request hook.
 
 The SCIM blueprint calls `record` once per response. A request whose token proved its
-directory is counted in this process's buffer (services/health_buffer.py) and in the
-`/metrics` counters; a refused one (status 400 or more) is also written at once as one
+directory is counted in this process's buffer (services/health_buffer.py), written when
+a batch is due after the response has been sent, and in the `/metrics` counters; a refused one (status 400 or more) is also written at once as one
 failure row, in its own transaction after the request's own has been rolled back, so
 the rollback cannot take the record with it. What the row holds is built here from what
 the request already knows (its URL rule, the resource type and operation that
@@ -80,8 +80,11 @@ def _record(response: Response) -> None:
         _write_failure(app, _failure(directory.id, rule.rule, resource, operation, response,
                                      now))
         recorder.note_failure(directory.id)
-    recorder.count(directory.id, resource, operation, outcome, now,
-                   push=status < 400 and operation in PUSH_OPERATIONS)
+    if recorder.count(directory.id, resource, operation, outcome, now,
+                      push=status < 400 and operation in PUSH_OPERATIONS):
+        response.call_on_close(recorder.flush_quietly)  # after the response is sent
+    if not app.config["SCIM"].testing:  # tests flush explicitly, never from a thread
+        recorder.start_backstop()
 
 
 def _write_failure(app: Flask, failure: FailureRecord) -> None:

@@ -1,12 +1,14 @@
 """This process's provisioning counts, held in memory and written in batches.
 
-Counting a request is a dictionary increment under a lock; a daemon thread writes the
-batch every `interval` seconds, or at once when `threshold` requests are waiting, so the
-SCIM path never waits on the database for its own bookkeeping. Two cases wake the
-thread early: a full batch, and a successful push to a directory this process just saw
-fail (so the health state turns back to "healthy" promptly). A batch that cannot be
-written because the database is unavailable is kept for the next attempt; one whose
-directory no longer exists is dropped.
+Counting a request is a dictionary increment under a lock. `count` says when a batch is
+due: `interval` seconds after the last write, `threshold` requests waiting, or a
+successful push to a directory this process just saw fail (so the health state turns
+back to "healthy" promptly). The caller then writes it once the response has been sent
+(ops/health_recorder.py uses the response's close), so no request waits on the
+database for its own bookkeeping. A worker that falls idle with counts pending is
+covered by a backstop thread that writes what has waited `6 x interval` seconds. A batch
+that cannot be written because the database is unavailable is kept for the next
+attempt; one whose directory no longer exists is dropped.
 """
 from __future__ import annotations
 
@@ -43,14 +45,19 @@ class HealthBuffer:
         self._pushes: dict[str, Push] = {}
         self._failed: set[str] = set()
         self._pending = 0
-        self._wake = threading.Event()
         self._owner_pid: int | None = None
         self._monotonic = clock or time.monotonic
+        self._flushed_at = self._monotonic()
         self._pruned_at: float | None = None
 
+    @property
+    def backstop_seconds(self) -> float:
+        return max(5.0, 6 * self.interval)
+
     def count(self, directory_id: str, resource: str, operation: str, outcome: str,
-              at: datetime, *, push: bool) -> None:
-        """Count one request; `push` marks a successful change (docs/health.md)."""
+              at: datetime, *, push: bool) -> bool:
+        """Count one request (`push`: a successful change, docs/health.md); True when a
+        batch is due, which the caller writes with `flush` once its response is out."""
         key = CountKey(directory_id, hour_of(at), resource, operation, outcome)
         with self._lock:
             self._counts[key] += 1
@@ -59,13 +66,9 @@ class HealthBuffer:
                 known = self._pushes.get(directory_id)
                 if known is None or at >= known.at:
                     self._pushes[directory_id] = Push(at, resource, operation)
-            urgent = self._pending >= self.threshold or (push and directory_id in self._failed)
-        if self.interval <= 0:
-            self.flush()
-            return
-        self._ensure_thread()
-        if urgent:
-            self._wake.set()
+            return (self._pending >= self.threshold
+                    or (push and directory_id in self._failed)
+                    or self._monotonic() - self._flushed_at >= self.interval)
 
     def note_failure(self, directory_id: str) -> None:
         """Remember a failure was recorded, so the next good push is written promptly."""
@@ -84,6 +87,7 @@ class HealthBuffer:
                 pushes, self._pushes = self._pushes, {}
                 self._failed.clear()
                 self._pending = 0
+                self._flushed_at = self._monotonic()
             for directory_id in sorted({k.directory_id for k in counts} | pushes.keys()):
                 mine = {k: n for k, n in counts.items() if k.directory_id == directory_id}
                 if not self._write(directory_id, mine, pushes.get(directory_id)):
@@ -136,8 +140,8 @@ class HealthBuffer:
         finally:
             session.close()
 
-    def _ensure_thread(self) -> None:
-        """Start the writer in this process (after a fork, the parent's thread is gone)."""
+    def start_backstop(self) -> None:
+        """Start the idle-worker writer in this process (after a fork, the parent's is gone)."""
         if self._owner_pid == os.getpid():
             return
         with self._lock:
@@ -145,15 +149,16 @@ class HealthBuffer:
                 return
             self._owner_pid = os.getpid()
         threading.Thread(target=self._run, name="scim-health-flush", daemon=True).start()
-        atexit.register(self._flush_quietly)
+        atexit.register(self.flush_quietly)
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self._flush_quietly()
+            time.sleep(self.backstop_seconds)
+            if self.pending() and (self._monotonic() - self._flushed_at
+                                   >= self.backstop_seconds):
+                self.flush_quietly()
 
-    def _flush_quietly(self) -> None:
+    def flush_quietly(self) -> None:
         try:
             self.flush()
         except Exception:  # noqa: BLE001 - the writer thread must outlive any one failure
