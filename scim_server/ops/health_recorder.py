@@ -77,9 +77,12 @@ def _record(response: Response) -> None:
     metrics.record_directory_request(directory.id, resource, operation, outcome)
     recorder = buffer(app)
     if status >= 400:
-        _write_failure(app, _failure(directory.id, rule.rule, resource, operation, response,
-                                     now))
+        _write_failures(app, [_failure(directory.id, rule.rule, resource, operation,
+                                       response, now)])
         recorder.note_failure(directory.id)
+    elif g.get("scim_bulk_failures"):
+        _write_failures(app, [_bulk_failure(directory.id, outcome, now)
+                              for outcome in g.scim_bulk_failures])
     if recorder.count(directory.id, resource, operation, outcome, now,
                       push=status < 400 and operation in PUSH_OPERATIONS):
         response.call_on_close(recorder.flush_quietly)  # after the response is sent
@@ -87,13 +90,16 @@ def _record(response: Response) -> None:
         recorder.start_backstop()
 
 
-def _write_failure(app: Flask, failure: FailureRecord) -> None:
+def _write_failures(app: Flask, failures: list[FailureRecord]) -> None:
     session = g.get("db_session")
     if session is not None:
-        session.rollback()  # the request failed: end its transaction (and SQLite's lock) now
+        # A failed request's transaction is void, a Bulk's is committed: end it (and any
+        # SQLite lock it holds) now, so the failures' own transaction does not wait on it.
+        session.rollback()
     writer = db.new_session(app)
     try:
-        health_recording.record_failure(writer, failure)
+        for failure in failures:
+            health_recording.record_failure(writer, failure)
         writer.commit()
     except SQLAlchemyError as exc:
         writer.rollback()
@@ -123,6 +129,30 @@ def _failure(directory_id: str, rule: str, resource: str, operation: str,
         detail=redact(detail)[:1000] if isinstance(detail, str) else None,
         subject_id=str(subject_id)[:100] if subject_id else None,
         subject=_subject_from_body(resource))
+
+
+_BULK_OPERATIONS = {"POST": "create", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
+
+
+def _bulk_failure(directory_id: str, outcome: Any, now: Any) -> FailureRecord:
+    """One refused operation of a Bulk request (RFC 7644 §3.7.3), kept like a request of
+    its own under the Bulk's request id; its path is shaped as `/Users/{id}`."""
+    operation, error = outcome.operation, outcome.error
+    parts = str(operation.path or "").strip("/").split("/")
+    resource = parts[0][:32] if parts[0] in _SUBJECT_ATTRIBUTE else "Bulk"
+    target = parts[1] if len(parts) > 1 and resource != "Bulk" else None
+    data = operation.data if isinstance(operation.data, dict) else {}
+    name = data.get(_SUBJECT_ATTRIBUTE.get(resource, ""))
+    return FailureRecord(
+        directory_id=directory_id, occurred_at=now, request_id=g.get("request_id"),
+        method=str(operation.method or "POST")[:10],
+        path=f"/{resource}" + ("/{id}" if target else "") if resource != "Bulk" else "/Bulk",
+        resource=resource,
+        operation=_BULK_OPERATIONS.get(str(operation.method), "bulk"),
+        status=outcome.status, scim_type=error.scim_type,
+        detail=redact(f"Bulk Operations[{operation.index}]: {error.detail}")[:1000],
+        subject_id=target[:100] if target and not target.startswith("bulkId:") else None,
+        subject=name.strip()[:400] if isinstance(name, str) and name.strip() else None)
 
 
 def _error_body(response: Response) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Response, request
+from flask import Response, g, request
 
 from .. import db
 from . import context, groups, users
@@ -83,6 +83,7 @@ def bulk() -> Response:
                               f"{cfg.bulk_max_operations} (RFC 7644 §3.7.4)") from None
     context.record_tolerances(tolerances)
     outcomes = _Runner(parsed.fail_on_errors).run(parsed.operations)
+    g.scim_bulk_failures = [o for o in outcomes if o.error is not None]  # provisioning health
     return scim_response({"schemas": [BULK_RESPONSE],
                           "Operations": [outcome.to_body() for outcome in outcomes]})
 

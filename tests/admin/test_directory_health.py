@@ -133,3 +133,29 @@ def test_a_refused_creation_is_found_by_the_username_it_named(
     assert found["account_id"] is None
     assert [(e["kind"], e["status"], e["request_id"]) for e in found["data"]] == [
         ("failure", 400, response.headers["X-Request-Id"])]
+
+
+def test_refused_operations_inside_a_bulk_are_kept_under_its_request_id(
+        admin: AdminClient, scim: ScimClient, tenant: Tenant) -> None:
+    scim.post("/Users", json={"schemas": [USER], "userName": "taken@acme.test"})
+    response = scim.post("/Bulk", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "a",
+             "data": {"schemas": [USER], "userName": "fresh@acme.test"}},
+            {"method": "POST", "path": "/Users", "bulkId": "b",
+             "data": {"schemas": [USER], "userName": "taken@acme.test",
+                      "password": "never-kept-1"}},
+            {"method": "DELETE", "path": "/Users/00000000-0000-0000-0000-000000000000"}]})
+    assert response.status_code == 200
+    rows = admin.get(base(tenant) + "/failures").get_json()["data"]
+    assert sorted((r["method"], r["path"], r["status"], r["scimType"], r["subject"],
+                   r["resource_id"]) for r in rows) == [
+        ("DELETE", "/Users/{id}", 404, None, None, "00000000-0000-0000-0000-000000000000"),
+        ("POST", "/Users", 409, "uniqueness", "taken@acme.test", None)]
+    assert {r["request_id"] for r in rows} == {response.headers["X-Request-Id"]}
+    assert all(r["detail"].startswith("Bulk Operations[") for r in rows)
+    assert "never-kept-1" not in str(rows)
+    report = admin.get(base(tenant) + "/health").get_json()
+    assert report["state"] == "healthy", "a Bulk that went through is a successful push"
+    assert report["last_push"]["operation"] == "bulk"
