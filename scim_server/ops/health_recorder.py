@@ -1,11 +1,12 @@
 """Record each SCIM request for the provisioning-health view, from one after-request hook.
 
 The SCIM blueprint calls `record` once per response. A request whose token proved its
-directory is counted in this process's buffer (services/health_buffer.py), written when
-a batch is due after the response has been sent, and in the `/metrics` counters; a refused one (status 400 or more) is also written at once as one
-failure row, in its own transaction after the request's own has been rolled back, so
-the rollback cannot take the record with it. What the row holds is built here from what
-the request already knows (its URL rule, the resource type and operation that
+directory is counted in the `/metrics` counters and in this process's buffer
+(services/health_buffer.py), which is written once a batch is due, after the response has
+been sent. A refused one (status 400 or more) is also written at once as one failure row,
+in its own transaction after the request's own has been rolled back, so the rollback
+cannot take the record with it. What the row holds is built here from what the request
+already knows (its URL rule, the resource type and operation that
 `metrics.scim_operation_of` names, the error we answered), never from headers or the
 query string; from the body only the `userName` or `displayName` is read.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
@@ -115,7 +117,7 @@ def path_shape(rule: str) -> str:
 
 
 def _failure(directory_id: str, rule: str, resource: str, operation: str,
-             response: Response, now: Any) -> FailureRecord:
+             response: Response, now: datetime) -> FailureRecord:
     error = _error_body(response)
     detail = error.get("detail")
     scim_type = error.get("scimType")
@@ -134,7 +136,7 @@ def _failure(directory_id: str, rule: str, resource: str, operation: str,
 _BULK_OPERATIONS = {"POST": "create", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
 
 
-def _bulk_failure(directory_id: str, outcome: Any, now: Any) -> FailureRecord:
+def _bulk_failure(directory_id: str, outcome: Any, now: datetime) -> FailureRecord:
     """One refused operation of a Bulk request (RFC 7644 §3.7.3), kept like a request of
     its own under the Bulk's request id; its path is shaped as `/Users/{id}`."""
     operation, error = outcome.operation, outcome.error
