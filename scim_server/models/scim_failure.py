@@ -15,7 +15,7 @@ class ScimFailure(Base):
     No body, header or query string is kept: only the method, the path shape
     (`/Users/{id}`), the resource id from the path, the status, `scimType` and `detail` we
     answered, the request id, and the userName or group displayName involved (`subject`).
-    The last 1,000 per directory are kept (services/health_recording.py prunes on insert).
+    The last 1,000 per directory are kept (pruned by the count writer, health_buffer).
     """
 
     __tablename__ = "scim_failures"

@@ -85,6 +85,7 @@ def _record(response: Response) -> None:
     elif g.get("scim_bulk_failures"):
         _write_failures(app, [_bulk_failure(directory.id, outcome, now)
                               for outcome in g.scim_bulk_failures])
+        recorder.note_failure(directory.id)
     if recorder.count(directory.id, resource, operation, outcome, now,
                       push=status < 400 and operation in PUSH_OPERATIONS):
         response.call_on_close(recorder.flush_quietly)  # after the response is sent

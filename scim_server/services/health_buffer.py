@@ -35,8 +35,10 @@ class HealthBuffer:
     """Counts and last pushes not yet written, per directory, and the thread that writes them."""
 
     def __init__(self, sessions: Callable[[], Session], *, interval: float, threshold: int,
+                 keep_failures: int = health_recording.FAILURES_KEPT,
                  clock: Callable[[], float] | None = None):
         self._sessions = sessions
+        self.keep_failures = keep_failures
         self.interval = interval
         self.threshold = max(1, threshold)
         self._lock = threading.Lock()
@@ -71,7 +73,8 @@ class HealthBuffer:
                     or self._monotonic() - self._flushed_at >= self.interval)
 
     def note_failure(self, directory_id: str) -> None:
-        """Remember a failure was recorded, so the next good push is written promptly."""
+        """Remember a failure was recorded: its directory's failures are pruned at the next
+        flush, and the directory's next good push makes a batch due at once."""
         with self._lock:
             self._failed.add(directory_id)
 
@@ -85,13 +88,14 @@ class HealthBuffer:
             with self._lock:
                 counts, self._counts = self._counts, Counter()
                 pushes, self._pushes = self._pushes, {}
-                self._failed.clear()
+                failed, self._failed = self._failed, set()
                 self._pending = 0
                 self._flushed_at = self._monotonic()
             for directory_id in sorted({k.directory_id for k in counts} | pushes.keys()):
                 mine = {k: n for k, n in counts.items() if k.directory_id == directory_id}
                 if not self._write(directory_id, mine, pushes.get(directory_id)):
                     self._requeue(mine, directory_id, pushes.get(directory_id))
+            self._prune_failures(failed)
             self._prune_when_due()
 
     def _write(self, directory_id: str, counts: dict[CountKey, int], push: Push | None) -> bool:
@@ -124,6 +128,23 @@ class HealthBuffer:
             known = self._pushes.get(directory_id)
             if push is not None and (known is None or push.at > known.at):
                 self._pushes[directory_id] = push
+
+    def _prune_failures(self, directory_ids: set[str]) -> None:
+        """Keep the newest failures of the directories that had new ones (one range each)."""
+        if not directory_ids:
+            return
+        session = self._sessions()
+        try:
+            for directory_id in sorted(directory_ids):
+                health_recording.prune_failures(session, directory_id, self.keep_failures)
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            with self._lock:
+                self._failed |= directory_ids  # try again at the next flush
+            log.warning("health: could not prune failures (%s)", type(exc).__name__)
+        finally:
+            session.close()
 
     def _prune_when_due(self) -> None:
         now = self._monotonic()

@@ -3,7 +3,8 @@
 Counts arrive in batches from each process's buffer (services/health_buffer.py) and are
 added in SQL (`count = count + n`, an `INSERT ... ON CONFLICT DO UPDATE`), so any number
 of workers on any number of hosts can flush into the same rows without losing an
-increment. A failure is one row, written in its own transaction when it happens.
+increment. A failure is one row, written in its own transaction when it happens; the newest 1,000
+per directory are kept, pruned by the same writer that flushes the counts.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,22 +99,18 @@ def record_push(session: Session, directory_id: str, push: Push) -> None:
     }))
 
 
-def record_failure(session: Session, failure: FailureRecord, *,
-                   keep: int = FAILURES_KEPT) -> ScimFailure:
-    """Insert one failure, naming the user or group from the path when the body did not,
-    and drop the directory's failures beyond the newest `keep`."""
+def record_failure(session: Session, failure: FailureRecord) -> None:
+    """Insert one failure (one Core INSERT), naming the user or group from the path when
+    the body did not. Pruning to the newest 1,000 happens later, off the request path
+    (`prune_failures`, called by the buffer's writer)."""
     subject = failure.subject or _subject_of(session, failure)
-    row = ScimFailure(
+    session.execute(insert(ScimFailure).values(
         directory_id=failure.directory_id, occurred_at=failure.occurred_at,
         request_id=failure.request_id, method=failure.method, path=failure.path,
         resource=failure.resource, operation=failure.operation, status=failure.status,
         scim_type=failure.scim_type, detail=failure.detail, subject_id=failure.subject_id,
         subject=subject[:400] if subject else None,
-        subject_norm=subject[:400].lower() if subject else None)
-    session.add(row)
-    session.flush()
-    prune_failures(session, failure.directory_id, keep)
-    return row
+        subject_norm=subject[:400].lower() if subject else None))
 
 
 def prune_failures(session: Session, directory_id: str, keep: int = FAILURES_KEPT) -> None:

@@ -95,3 +95,30 @@ def test_counts_of_a_deleted_directory_are_dropped(app: Flask, db_session: Sessi
     buffer.flush()
     assert counts(db_session) == {("Users", "get", "success"): 1}
     assert buffer.pending() == 0
+
+
+def test_a_flush_prunes_the_failures_of_directories_that_had_new_ones(
+        app: Flask, db_session: Session, tenant: Tenant) -> None:
+    from scim_server.models import ScimFailure
+    from scim_server.services import health_recording
+    from scim_server.services.health_recording import FailureRecord
+
+    session = db.new_session(app)
+    for number in range(5):
+        health_recording.record_failure(session, FailureRecord(
+            tenant.directory_id, AT, f"r{number}", "GET", "/Users", "Users", "list", 400,
+            "invalidFilter", "bad", None, None))
+    session.commit()
+    session.close()
+    buffer = HealthBuffer(lambda: db.new_session(app), interval=60, threshold=100,
+                          keep_failures=3)
+    buffer.count(tenant.directory_id, "Users", "list", "400", AT, push=False)
+    buffer.flush()
+    db_session.rollback()
+    assert len(db_session.scalars(select(ScimFailure)).all()) == 5, "not noted: not pruned"
+    buffer.note_failure(tenant.directory_id)
+    buffer.count(tenant.directory_id, "Users", "list", "400", AT, push=False)
+    buffer.flush()
+    db_session.rollback()
+    assert [f.request_id for f in db_session.scalars(
+        select(ScimFailure).order_by(ScimFailure.id))] == ["r2", "r3", "r4"]
