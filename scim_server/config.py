@@ -120,6 +120,10 @@ class Config:
     worker_erase_every_seconds: float = 600.0
     worker_expiry_warnings_every_seconds: float = 3600.0
     worker_statistics_every_seconds: float = 3600.0
+    # Provisioning health (docs/health.md): per-directory counts and recent failures.
+    health_recording: bool = True
+    health_flush_seconds: float = 5.0
+    health_flush_count: int = 1000
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -185,6 +189,10 @@ class Config:
             "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
             "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
             **_named_settings(cls),
+            "health_recording": _env_bool("SCIM_HEALTH_RECORDING", True),
+            "health_flush_seconds": _env_float("SCIM_HEALTH_FLUSH_SECONDS",
+                                               cls.health_flush_seconds),
+            "health_flush_count": _env_int("SCIM_HEALTH_FLUSH_COUNT", cls.health_flush_count),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

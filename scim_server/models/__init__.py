@@ -6,6 +6,7 @@ from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .credential_stamp import CredentialStamp
 from .directory import Directory, ScimToken
+from .directory_push import DirectoryPush
 from .directory_user import DirectoryUser, DirectoryUserValue
 from .domain_rule import DomainRule
 from .group import Group, GroupMember
@@ -13,6 +14,8 @@ from .invitation import Invitation
 from .organization import Organization, Site
 from .outbox import OutboxMessage
 from .product import Product, ProductActivity, ProductGrant
+from .scim_failure import ScimFailure
+from .scim_request_count import ScimRequestCount
 from .tolerance import ToleranceCounter
 
 __all__ = [
@@ -21,4 +24,5 @@ __all__ = [
     "DirectoryUser", "DirectoryUserValue", "DomainRule", "Group", "GroupMember",
     "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
     "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
+    "DirectoryPush", "ScimFailure", "ScimRequestCount",
 ]

@@ -49,6 +49,11 @@ SCIM_OPERATIONS = Counter(
 TOLERANCES = Counter(
     "scim_server_idp_tolerances", "Identity-provider workarounds that fired, per directory.",
     ["directory", "name"], registry=PROCESS_REGISTRY)
+DIRECTORY_REQUESTS = Counter(
+    "scim_server_directory_scim_requests",
+    "SCIM requests per authenticated directory, by resource, operation and outcome "
+    "(the provisioning-health counts, docs/health.md).",
+    ["directory", "resource", "operation", "outcome"], registry=PROCESS_REGISTRY)
 RATE_LIMITED = Counter(
     "scim_server_rate_limited_requests", "Requests refused with 429, by credential kind.",
     ["kind"], registry=PROCESS_REGISTRY)
@@ -74,6 +79,11 @@ def record_scim_operation(resource: str, op: str, result: str) -> None:
 def record_tolerance(directory_id: str, name: str) -> None:
     """Count one identity-provider workaround that fired for a directory."""
     TOLERANCES.labels(directory_id, name).inc()
+
+
+def record_directory_request(directory_id: str, resource: str, op: str, outcome: str) -> None:
+    """Count one SCIM request of an authenticated directory (never a label per user)."""
+    DIRECTORY_REQUESTS.labels(directory_id, resource, op, outcome).inc()
 
 
 def record_rate_limited(kind: str) -> None:

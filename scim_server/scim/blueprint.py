@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, request
 
 from .. import db
+from ..ops import health_recorder
 from ..services import tenancy
 from . import context
 from .errors import register_error_handlers
@@ -32,6 +33,13 @@ def _record_token_use(response: Response) -> Response:
         resolution = context.config().token_last_used_resolution_seconds
         tenancy.record_token_use(current_app.extensions[db.EXTENSION_KEY][0], token_id,
                                  resolution_seconds=resolution)
+    return response
+
+
+@bp.after_request
+def _record_health(response: Response) -> Response:
+    """Count the request for provisioning health; keep it if it failed (docs/health.md)."""
+    health_recorder.record(response)
     return response
 
 

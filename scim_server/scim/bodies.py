@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from . import context
 from .errors import PreconditionFailed
+from .legacy_schemas import upgrade_legacy_schemas
 from .serializers import ParsedResource, load_resource
 from .tolerances import STRING_BOOLEANS, Tolerances
 from .user_mapping import etag, parse_etag
@@ -30,6 +31,7 @@ def load_body(resource_type: str, body: dict[str, Any], tolerances: Tolerances
     when a request needed it.
     """
     registry = context.registry()
+    body = upgrade_legacy_schemas(body, registry.resource_type(resource_type).schema, tolerances)
     try:
         return load_resource(registry, resource_type, body)
     except ValidationError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Response, request
+from flask import Response, g, request
 
 from .. import db
 from ..ops import input_gate
@@ -87,6 +87,7 @@ def bulk() -> Response:
     prehash([op.data for op in parsed.operations])
     context.record_tolerances(tolerances)
     outcomes = _Runner(parsed.fail_on_errors).run(parsed.operations)
+    g.scim_bulk_failures = [o for o in outcomes if o.error is not None]  # provisioning health
     return scim_response({"schemas": [BULK_RESPONSE],
                           "Operations": [outcome.to_body() for outcome in outcomes]})
 

@@ -20,11 +20,16 @@ Decisions per profile (the table `PROFILES` below is the source of truth):
   filtered add/replace with no match creates the element instead of noTarget),
   `manager_shapes` (manager as a bare id or a one-element list) and
   `remove_value_selects`.
-- `onelogin`: `string_booleans` and `remove_value_selects`: it removes group members
-  the way Entra does.
+- `onelogin`: `string_booleans`, `remove_value_selects` (it removes group members the
+  way Entra does) and `legacy_schema_urn`: its PUT names the resource's schema with the
+  pre-RFC URN `urn:scim:schemas:core:2.0` (see `legacy_schemas.py`).
 - `okta`: `readonly_echo`: a path-less replace that echoes `id`, `schemas` and `meta`
   (a group rename) ignores those keys when `id` is the resource's own.
-- `google`, `jumpcloud`: only the harmless set; they speak plain RFC 7644.
+- `google`, `jumpcloud`: only the harmless set; they speak plain RFC 7644. Google's
+  `active` as the string `"false"` stays refused: no Google documentation, issue thread
+  or published log shows Google Workspace sending string booleans (Entra's are
+  documented by Microsoft), so such a request is more likely a broken custom client,
+  and its refusal is shown, with its request id, in the directory's failures.
 - `generic`: strict RFC 7644 apart from the harmless set.
 
 `remove_value_selects` (a remove with path `members` and a `value` list removes only
@@ -49,10 +54,11 @@ CREATE_ON_FILTER = "create_on_filter"
 MANAGER_SHAPES = "manager_shapes"
 REMOVE_VALUE_SELECTS = "remove_value_selects"
 READONLY_ECHO = "readonly_echo"
+LEGACY_SCHEMA_URN = "legacy_schema_urn"
 
 ALL_TOLERANCES: frozenset[str] = frozenset({
     OP_CASE, OPERATIONS_KEY, ATTRIBUTE_PATH_KEYS, EMPTY_MEMBERS_REPLACE, STRING_BOOLEANS,
-    CREATE_ON_FILTER, MANAGER_SHAPES, REMOVE_VALUE_SELECTS, READONLY_ECHO,
+    CREATE_ON_FILTER, MANAGER_SHAPES, REMOVE_VALUE_SELECTS, READONLY_ECHO, LEGACY_SCHEMA_URN,
 })
 
 _HARMLESS = frozenset({OP_CASE, OPERATIONS_KEY, ATTRIBUTE_PATH_KEYS, EMPTY_MEMBERS_REPLACE})
@@ -61,7 +67,7 @@ PROFILES: dict[str, frozenset[str]] = {
     "entra": _HARMLESS | {STRING_BOOLEANS, CREATE_ON_FILTER, MANAGER_SHAPES,
                           REMOVE_VALUE_SELECTS},
     "okta": _HARMLESS | {READONLY_ECHO},
-    "onelogin": _HARMLESS | {STRING_BOOLEANS, REMOVE_VALUE_SELECTS},
+    "onelogin": _HARMLESS | {STRING_BOOLEANS, REMOVE_VALUE_SELECTS, LEGACY_SCHEMA_URN},
     "google": _HARMLESS,
     "jumpcloud": _HARMLESS,
     "generic": _HARMLESS,

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
-from conftest import Tenant
+from conftest import ScimClient, Tenant
 from tests.admin.conftest import AdminClient
 
 
@@ -123,6 +123,14 @@ def test_every_live_response_matches_the_document(
     api.get(f"/directories/{directory['id']}/tokens")
     api.delete(f"/directories/{directory['id']}/tokens/{token['id']}")
     api.get(f"/directories/{directory['id']}/tolerances")
+    # Provisioning health: flows in tests/integration/test_health_replay.py.
+    ScimClient(client, tenant).post("/Users", json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "sam@acme.test"})
+    health = f"/directories/{tenant.directory_id}"
+    api.get(f"{health}/health")
+    api.get(f"{health}/failures?status=409&scimType=uniqueness")
+    api.get(f"{health}/failures?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")
+    api.get(f"{health}/requests?user=sam@acme.test")
     key = api.post("/admin-keys", json={"scopes": ["read-only"]}).get_json()
     api.get("/admin-keys")
     reader = CheckedClient(client, tenant, spec)

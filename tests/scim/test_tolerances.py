@@ -30,6 +30,7 @@ ENABLED_BY = {
     "manager_shapes": frozenset({"entra"}),
     "remove_value_selects": frozenset({"entra", "onelogin"}),
     "readonly_echo": frozenset({"okta"}),
+    "legacy_schema_urn": frozenset({"onelogin"}),
 }
 
 
