@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .resources import data_dir
 
 
 def _env_int(name: str, default: int) -> int:
@@ -42,7 +42,7 @@ class Config:
 
     database_url: str = field(default_factory=default_database_url)
     public_url: str = "http://127.0.0.1:8000"
-    schemas_dir: Path = PROJECT_ROOT / "schemas"
+    schemas_dir: Path = field(default_factory=lambda: data_dir("schemas"))
     default_page_size: int = 100
     max_page_size: int = 1000
     max_body_bytes: int = 5 * 1024 * 1024
@@ -89,7 +89,7 @@ class Config:
         values: dict[str, Any] = {
             "database_url": env.get("SCIM_DATABASE_URL") or default_database_url(),
             "public_url": (env.get("SCIM_PUBLIC_URL") or cls.public_url).rstrip("/"),
-            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or cls.schemas_dir),
+            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or data_dir("schemas")),
             "default_page_size": _env_int("SCIM_DEFAULT_PAGE_SIZE", cls.default_page_size),
             "max_page_size": _env_int("SCIM_MAX_PAGE_SIZE", cls.max_page_size),
             "max_body_bytes": _env_int("SCIM_MAX_BODY_BYTES", cls.max_body_bytes),
