@@ -48,7 +48,8 @@ class Config:
     max_body_bytes: int = 5 * 1024 * 1024
     bulk_max_operations: int = 1000
     bulk_max_payload_bytes: int = 5 * 1024 * 1024
-    database_pool_size: int = 10
+    database_pool_size: int = 5  # per worker; docs/operations.md "Pool sizing"
+    database_max_overflow: int = 5
     database_echo: bool = False
     token_last_used_resolution_seconds: int = 300
     token_cache_seconds: float = 5.0
@@ -81,6 +82,10 @@ class Config:
     outbox_lease_seconds: float = 300.0
     outbox_batch_size: int = 20
     outbox_poll_seconds: float = 5.0
+    # Retention (docs/operations.md): days to keep; 0 keeps forever.
+    outbox_retention_sent_days: int = 30
+    outbox_retention_dead_days: int = 90
+    audit_retention_days: int = 0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -98,6 +103,8 @@ class Config:
                 "SCIM_BULK_MAX_PAYLOAD_BYTES", cls.bulk_max_payload_bytes
             ),
             "database_pool_size": _env_int("SCIM_DATABASE_POOL_SIZE", cls.database_pool_size),
+            "database_max_overflow": _env_int("SCIM_DATABASE_MAX_OVERFLOW",
+                                              cls.database_max_overflow),
             "database_echo": _env_bool("SCIM_DATABASE_ECHO", False),
             "token_cache_seconds": _env_float("SCIM_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
             "smtp_url": env.get("SCIM_SMTP_URL") or None,
@@ -140,6 +147,12 @@ class Config:
                                                cls.outbox_lease_seconds),
             "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
             "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
+            "outbox_retention_sent_days": _env_int("SCIM_OUTBOX_RETENTION_SENT_DAYS",
+                                                   cls.outbox_retention_sent_days),
+            "outbox_retention_dead_days": _env_int("SCIM_OUTBOX_RETENTION_DEAD_DAYS",
+                                                   cls.outbox_retention_dead_days),
+            "audit_retention_days": _env_int("SCIM_AUDIT_RETENTION_DAYS",
+                                             cls.audit_retention_days),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

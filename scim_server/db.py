@@ -29,7 +29,7 @@ def build_engine(config: Config) -> Engine:
         if config.testing:
             kwargs["poolclass"] = NullPool  # tests drop and recreate the file between runs
     else:
-        kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_pool_size,
+        kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_max_overflow,
                       pool_recycle=1800)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name != "sqlite":
