@@ -1,9 +1,11 @@
 """`scim-server db`: apply, inspect and roll back Alembic migrations, back up SQLite."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from .. import db, migrate
+from .. import backups, db, migrate
 from .common import make_app
 
 
@@ -46,3 +48,22 @@ def current() -> None:
     app = make_app()
     with app.app_context():
         click.echo(migrate.schema_state(db.engine()).value)
+
+
+@db_group.command("backup")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False),
+              help="File to write the copy to (must not exist).")
+def backup(target: str) -> None:
+    """Copy a SQLite database while it serves (SQLite's online backup; PostgreSQL: pg_dump)."""
+    app = make_app()
+    with app.app_context():
+        engine = db.engine()
+        if engine.dialect.name != "sqlite":
+            raise click.ClickException(
+                "use pg_dump for PostgreSQL: pg_dump --format=custom --file=scim.dump "
+                "\"$SCIM_DATABASE_URL\" (docs/operations.md, Backup and restore)")
+        path = Path(target)
+        if path.exists():
+            raise click.ClickException(f"{path} exists; name a new file")
+        pages = backups.sqlite_online_backup(engine, path)
+    click.echo(f"copied {pages} pages to {path}")
