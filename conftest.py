@@ -75,6 +75,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     raise ValueError(f"unknown backend {request.param}")
 
 
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the current backend that nothing has migrated yet (dropped after)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"scim_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_postgres_admin_url()).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def _migrated_app(database_url: str) -> Iterator[Flask]:
     config = Config.from_env(database_url=database_url, testing=True,

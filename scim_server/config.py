@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .resources import data_dir
 
 
 def _env_int(name: str, default: int) -> int:
@@ -65,13 +65,14 @@ class Config:
 
     database_url: str = field(default_factory=default_database_url)
     public_url: str = "http://127.0.0.1:8000"
-    schemas_dir: Path = PROJECT_ROOT / "schemas"
+    schemas_dir: Path = field(default_factory=lambda: data_dir("schemas"))
     default_page_size: int = 100
     max_page_size: int = 1000
     max_body_bytes: int = 5 * 1024 * 1024
     bulk_max_operations: int = 1000
     bulk_max_payload_bytes: int = 5 * 1024 * 1024
-    database_pool_size: int = 10
+    database_pool_size: int = 5  # per worker; docs/operations.md "Pool sizing"
+    database_max_overflow: int = 5
     database_echo: bool = False
     token_last_used_resolution_seconds: int = 300
     token_cache_seconds: float = 5.0
@@ -124,6 +125,10 @@ class Config:
     health_recording: bool = True
     health_flush_seconds: float = 5.0
     health_flush_count: int = 1000
+    # Retention (docs/operations.md): days to keep; 0 keeps forever.
+    outbox_retention_sent_days: int = 30
+    outbox_retention_dead_days: int = 90
+    audit_retention_days: int = 0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -132,7 +137,7 @@ class Config:
         values: dict[str, Any] = {
             "database_url": env.get("SCIM_DATABASE_URL") or default_database_url(),
             "public_url": (env.get("SCIM_PUBLIC_URL") or cls.public_url).rstrip("/"),
-            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or cls.schemas_dir),
+            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or data_dir("schemas")),
             "default_page_size": _env_int("SCIM_DEFAULT_PAGE_SIZE", cls.default_page_size),
             "max_page_size": _env_int("SCIM_MAX_PAGE_SIZE", cls.max_page_size),
             "max_body_bytes": _env_int("SCIM_MAX_BODY_BYTES", cls.max_body_bytes),
@@ -141,6 +146,8 @@ class Config:
                 "SCIM_BULK_MAX_PAYLOAD_BYTES", cls.bulk_max_payload_bytes
             ),
             "database_pool_size": _env_int("SCIM_DATABASE_POOL_SIZE", cls.database_pool_size),
+            "database_max_overflow": _env_int("SCIM_DATABASE_MAX_OVERFLOW",
+                                              cls.database_max_overflow),
             "database_echo": _env_bool("SCIM_DATABASE_ECHO", False),
             "token_cache_seconds": _env_float("SCIM_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
             "smtp_url": env.get("SCIM_SMTP_URL") or None,
@@ -193,6 +200,12 @@ class Config:
             "health_flush_seconds": _env_float("SCIM_HEALTH_FLUSH_SECONDS",
                                                cls.health_flush_seconds),
             "health_flush_count": _env_int("SCIM_HEALTH_FLUSH_COUNT", cls.health_flush_count),
+            "outbox_retention_sent_days": _env_int("SCIM_OUTBOX_RETENTION_SENT_DAYS",
+                                                   cls.outbox_retention_sent_days),
+            "outbox_retention_dead_days": _env_int("SCIM_OUTBOX_RETENTION_DEAD_DAYS",
+                                                   cls.outbox_retention_dead_days),
+            "audit_retention_days": _env_int("SCIM_AUDIT_RETENTION_DAYS",
+                                             cls.audit_retention_days),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

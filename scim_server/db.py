@@ -32,7 +32,7 @@ def build_engine(config: Config) -> Engine:
         if config.testing:
             kwargs["poolclass"] = NullPool  # tests drop and recreate the file between runs
     else:
-        kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_pool_size,
+        kwargs.update(pool_size=config.database_pool_size, max_overflow=config.database_max_overflow,
                       pool_recycle=1800, pool_timeout=config.database_pool_timeout_seconds)
         if url.startswith("postgresql"):
             kwargs["connect_args"] = db_deadlines.libpq_arguments(config)

@@ -1,16 +1,42 @@
-"""Apply and inspect Alembic migrations from the application (serve, CLI, readiness)."""
+"""Apply and inspect Alembic migrations from the application (serve, CLI, readiness).
+
+Upgrades are rolling: version N+1 migrates the shared database while version N keeps
+serving, so migrations follow expand/contract (docs/operations.md, "Upgrades") and a
+database *ahead* of this code is normal, not an error. Only a database *behind* this code
+makes an instance unready. The history is linear; a revision this code does not know is a
+newer one.
+"""
 from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from .config import PROJECT_ROOT
 from .db_deadlines import NO_DEADLINE
+from .resources import data_dir
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = data_dir("migrations")
+
+
+class SchemaState(enum.Enum):
+    """Where the database stands relative to the migrations this code carries."""
+
+    CURRENT = "current"  # exactly this code's head
+    AHEAD = "ahead"      # a newer version migrated it (expand/contract keeps us working)
+    BEHIND = "behind"    # this code needs migrations that were not applied
+
+
+@dataclass(frozen=True)
+class UpgradeReport:
+    """What `upgrade` did: the revisions it applied, oldest first."""
+
+    applied: tuple[str, ...]
+    state: SchemaState
 
 
 def alembic_config() -> AlembicConfig:
@@ -19,37 +45,127 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to every head (feature branches of the history included)."""
-    cfg = alembic_config()
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _unbounded(connection: Connection) -> Connection:
+    """A migration may rewrite a large table: no statement limit, no client deadline."""
+    if connection.dialect.name != "postgresql":
+        return connection
+    connection = connection.execution_options(**{NO_DEADLINE: True})
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    return connection
+
+
+def _applied_heads(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def _state(script: ScriptDirectory, applied: set[str]) -> SchemaState:
+    known = {revision.revision for revision in script.walk_revisions()}
+    if applied - known:
+        return SchemaState.AHEAD
+    reached: set[str] = set()
+    for head in applied:
+        reached.update(rev.revision for rev in script.iterate_revisions(head, "base"))
+    if not set(script.get_heads()) <= reached:
+        return SchemaState.BEHIND
+    return SchemaState.CURRENT
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Current, ahead or behind: what readiness and `db upgrade` decide on."""
+    with engine.connect() as connection:
+        return _state(_script(), _applied_heads(connection))
+
+
+def upgrade(engine: Engine) -> UpgradeReport:
+    """Bring the database to this code's head; a database already ahead is left alone."""
+    script = _script()
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            # A migration may rewrite a large table: no statement limit, no client deadline.
-            connection = connection.execution_options(**{NO_DEADLINE: True})
-            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        connection = _unbounded(connection)
+        before = _applied_heads(connection)
+        if _state(script, before) is SchemaState.AHEAD:
+            return UpgradeReport((), SchemaState.AHEAD)
+        cfg = alembic_config()
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+        after = _applied_heads(connection)
+    applied: list[str] = []
+    for head in after:
+        for revision in script.iterate_revisions(head, "base"):
+            if revision.revision in applied:
+                continue
+            if any(revision.revision == old or _descends(script, old, revision.revision)
+                   for old in before):
+                continue
+            applied.append(revision.revision)
     refresh_statistics(engine)
+    return UpgradeReport(tuple(reversed(applied)), SchemaState.CURRENT)
 
 
-def refresh_statistics(engine: Engine) -> None:
-    """Give SQLite's planner row statistics, as PostgreSQL's autovacuum does by itself.
+def _descends(script: ScriptDirectory, newer: str, older: str) -> bool:
+    """True when `older` is an ancestor of `newer` (already applied before this upgrade)."""
+    return any(rev.revision == older for rev in script.iterate_revisions(newer, "base"))
 
-    Without them SQLite prefers the index that yields the page order over the selective
-    lookup index, and a `userName eq` filter walks the whole directory. The analysis
-    limit bounds the cost on large databases.
+
+def downgrade(engine: Engine, target: str = "-1") -> tuple[str, ...]:
+    """Undo migrations down to `target` (default: the last one); returns what was undone."""
+    script = _script()
+    with engine.begin() as connection:
+        connection = _unbounded(connection)
+        before = _applied_heads(connection)
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, target)
+        after = _applied_heads(connection)
+    undone: list[str] = []
+    for head in before:
+        for revision in script.iterate_revisions(head, "base"):
+            if revision.revision in undone or any(
+                    revision.revision == kept or _descends(script, kept, revision.revision)
+                    for kept in after):
+                continue
+            undone.append(revision.revision)
+    return tuple(undone)
+
+
+def refresh_statistics(engine: Engine) -> tuple[str, ...]:
+    """Give the planner fresh row statistics where nothing else does; returns what it analyzed.
+
+    SQLite keeps none by itself: without them it prefers the index that yields the page
+    order over the selective lookup index, and a `userName eq` filter walks the whole
+    directory. The analysis limit bounds the cost on large databases.
+
+    PostgreSQL's autovacuum analyzes tables as they change, but servers run with it off
+    (ours in CI does) and then a first sync into empty tables slows with every user: the
+    planner still believes the tables empty (a Bulk of 1,000 creates went from 7.5 s to
+    68 s at 60,000 users, 4 s again after ANALYZE). So tables that changed by more than
+    autovacuum's own threshold (50 rows + 10 %) since their last analysis are analyzed
+    here — at migration and by `scim-server worker` — whatever autovacuum's setting.
     """
-    if engine.dialect.name != "sqlite":
-        return
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+        return ("*",)
+    if engine.dialect.name != "postgresql":
+        return ()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT",
+                                            **{NO_DEADLINE: True}) as connection:
+        connection.exec_driver_sql("SET statement_timeout = 0")  # this connection only
+        stale = [row[0] for row in connection.exec_driver_sql(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > "
+            "50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY s.relname")]
+        for table in stale:
+            connection.exec_driver_sql(f'ANALYZE "{table}"')
+        connection.exec_driver_sql("RESET statement_timeout")  # before it returns to the pool
+    return tuple(stale)
 
 
 def is_current(engine: Engine) -> bool:
-    """True when the database carries exactly the heads this code expects."""
-    expected = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    with engine.connect() as connection:
-        applied = set(MigrationContext.configure(connection).get_current_heads())
-    return applied == expected
+    """True when this code can serve the database: current or ahead, never behind."""
+    return schema_state(engine) is not SchemaState.BEHIND

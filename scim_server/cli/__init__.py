@@ -6,6 +6,7 @@ import click
 from .bootstrap import bootstrap, quickstart
 from .database import db_group
 from .keys import admin_key_group, token_group
+from .operations import doctor, prune
 from .outbox import outbox_group
 from .rotation import rotate_token
 from .serve import serve
@@ -26,3 +27,5 @@ token_group.add_command(rotate_token)
 main.add_command(admin_key_group)
 main.add_command(outbox_group)
 main.add_command(worker)
+main.add_command(prune)
+main.add_command(doctor)

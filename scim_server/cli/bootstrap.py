@@ -36,7 +36,9 @@ def _bootstrap(session: Session, org_name: str, directory_name: str, idp: str,
         "scim_path": scim_path,
         "scim_url": public_url + scim_path,
         "scim_token": token.secret,
+        "scim_token_id": token.token.id,  # `token rotate --token-id` and `token revoke` need it
         "admin_key": key.secret,
+        "admin_key_id": key.key.id,
     }
 
 

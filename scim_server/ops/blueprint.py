@@ -24,18 +24,22 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Ready when the database answers and carries the migrations this code expects."""
+    """Ready when the database answers and is not behind the migrations this code needs.
+
+    A database *ahead* of this code is ready: during a rolling upgrade the new version
+    migrates first (expand/contract), and the old instances must stay in the pool.
+    """
     engine = db.engine()
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        current = migrate.is_current(engine)
+        state = migrate.schema_state(engine)
     except SQLAlchemyError as exc:
         current_app.logger.warning("readiness: database unreachable: %s", type(exc).__name__)
         return jsonify(status="unavailable", database="unreachable"), 503
-    if not current:
+    if state is migrate.SchemaState.BEHIND:
         return jsonify(status="unavailable", database="migrations pending"), 503
-    return jsonify(status="ok", database="ok"), 200
+    return jsonify(status="ok", database="ok", schema=state.value), 200
 
 
 @bp.get("/metrics")

@@ -10,8 +10,6 @@ from the admin and gets no warning.
 """
 from __future__ import annotations
 
-import html
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -21,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Account, AdminKey, Directory, Organization, OutboxMessage, ScimToken, utcnow
+from .outbox import render
 
-TEMPLATE = "credential_expiry_warning"
+TEMPLATE = "token_expiry_warning"
 DEFAULT_THRESHOLDS = (30, 7)
 
 
@@ -110,10 +109,18 @@ def queue_expiry_warnings(session: Session, *, now: datetime | None = None,
     return queued
 
 
+def days_until(expires_at: datetime, now: datetime) -> str:
+    """"in 5 days" for 4 days 23 hours: the nearest whole day, not the floor (issue 17)."""
+    left = expires_at - now
+    if left < timedelta(days=1):
+        return "within a day"
+    days = round(left / timedelta(days=1))
+    return f"in {days} day{'s' if days != 1 else ''}"
+
+
 def _message(credential: ExpiringCredential, threshold: int, admin: Account,
              org: Organization | None, now: datetime) -> OutboxMessage:
-    days_left = math.floor((credential.expires_at - now) / timedelta(days=1))
-    in_days = f"in {days_left} day{'s' if days_left != 1 else ''}" if days_left else "within a day"
+    in_days = days_until(credential.expires_at, now)
     when = credential.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     org_name = org.name if org else credential.org_id
     if credential.kind == "scim_token":
@@ -125,21 +132,17 @@ def _message(credential: ExpiringCredential, threshold: int, admin: Account,
         effect = "scripts and products that use it are refused"
         remedy = ("issue a new key with `scim-server admin-key create`, switch its users to it, "
                   "then revoke this one")
-    paragraphs = [
-        f"The {credential.label} ({credential.hint}) of {org_name} expires on {when}, "
-        f"{in_days}.",
-        f"When it expires, {effect}.",
-        f"To replace it, {remedy}.",
-        f"You receive this as an administrator of {org_name}.",
-    ]
+    subject, body_text, body_html = render(TEMPLATE, {
+        "org_name": org_name, "credential_label": credential.label, "hint": credential.hint,
+        "expires_at": when, "in_days": in_days, "effect": effect, "remedy": remedy})
     return OutboxMessage(
         org_id=credential.org_id,
         message_id=message_id_for(credential, threshold, admin.id),
         to=admin.email,
         template=TEMPLATE,
-        subject=" ".join(f"The {credential.label} expires {in_days}".split()),  # one line
-        body_text="\n\n".join(paragraphs) + "\n",
-        body_html="".join(f"<p>{html.escape(p)}</p>" for p in paragraphs),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
         context={"kind": credential.kind, "credential_id": credential.id,
                  "threshold_days": threshold, "expires_at": credential.expires_at.isoformat(),
                  "account_id": admin.id},

@@ -185,6 +185,12 @@ class Mailer:
             raise DeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}",
                                 connection=True) from exc
 
+    def verify(self) -> None:
+        """Connect, greet and log in as delivery would, then hang up (`scim-server doctor`)."""
+        self.close()
+        self._smtp = self._connect()
+        self.close()
+
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:

@@ -56,7 +56,8 @@ def test_a_token_gets_one_30_day_and_one_7_day_warning_per_admin(db_session, dir
     assert message.message_id.startswith(f"expiry-warning.scim_token.{issued.token.id}.30d.")
     assert "expires in 20 days" in message.subject and "entra" in message.subject
     assert issued.token.hint in message.body_text and "token rotate" in message.body_text
-    assert message.body_html.startswith("<p>")
+    assert message.body_html.startswith("<!doctype html>")  # the shared email layout
+    assert message.template == "token_expiry_warning"  # the name docs/invitations.md uses
     for text in (message.subject, message.body_text, message.body_html):
         assert issued.secret not in text
     assert _queue(db_session, now) == []  # never twice
@@ -122,3 +123,12 @@ def test_a_warning_queued_elsewhere_is_skipped_not_an_error(db_session, director
     queued = _queue(db_session, utcnow())
     assert [m.to for m in queued] == ["bob@example.com"]
     assert credential.id == issued.token.id
+
+
+def test_days_left_are_rounded_to_the_nearest_day():
+    """A key expiring in 4 days 23 hours is "in 5 days" (the email said 4; issue 17)."""
+    now = utcnow()
+    assert expiry_warnings.days_until(now + timedelta(days=5) - timedelta(minutes=5),
+                                      now) == "in 5 days"
+    assert expiry_warnings.days_until(now + timedelta(days=1, hours=2), now) == "in 1 day"
+    assert expiry_warnings.days_until(now + timedelta(hours=23), now) == "within a day"
