@@ -49,6 +49,7 @@ NAMED_SETTINGS = (
     ("worker_erase_every_seconds", _env_float),
     ("worker_expiry_warnings_every_seconds", _env_float),
     ("worker_statistics_every_seconds", _env_float),
+    ("worker_retention_every_seconds", _env_float),
 )
 
 
@@ -120,7 +121,8 @@ class Config:
     # `scim-server worker`: how often each periodic job runs (docs/operations.md).
     worker_erase_every_seconds: float = 600.0
     worker_expiry_warnings_every_seconds: float = 3600.0
-    worker_statistics_every_seconds: float = 3600.0
+    worker_statistics_every_seconds: float = 60.0  # cheap when nothing grew
+    worker_retention_every_seconds: float = 3600.0
     # Provisioning health (docs/health.md): per-directory counts and recent failures.
     health_recording: bool = True
     health_flush_seconds: float = 5.0

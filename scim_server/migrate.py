@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from . import planner_statistics
 from .db_deadlines import NO_DEADLINE
 from .resources import data_dir
 
@@ -132,38 +133,9 @@ def downgrade(engine: Engine, target: str = "-1") -> tuple[str, ...]:
 
 
 def refresh_statistics(engine: Engine) -> tuple[str, ...]:
-    """Give the planner fresh row statistics where nothing else does; returns what it analyzed.
-
-    SQLite keeps none by itself: without them it prefers the index that yields the page
-    order over the selective lookup index, and a `userName eq` filter walks the whole
-    directory. The analysis limit bounds the cost on large databases.
-
-    PostgreSQL's autovacuum analyzes tables as they change, but servers run with it off
-    (ours in CI does) and then a first sync into empty tables slows with every user: the
-    planner still believes the tables empty (a Bulk of 1,000 creates went from 7.5 s to
-    68 s at 60,000 users, 4 s again after ANALYZE). So tables that changed by more than
-    autovacuum's own threshold (50 rows + 10 %) since their last analysis are analyzed
-    here — at migration and by `scim-server worker` — whatever autovacuum's setting.
-    """
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-            connection.exec_driver_sql("ANALYZE")
-            connection.commit()
-        return ("*",)
-    if engine.dialect.name != "postgresql":
-        return ()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT",
-                                            **{NO_DEADLINE: True}) as connection:
-        connection.exec_driver_sql("SET statement_timeout = 0")  # this connection only
-        stale = [row[0] for row in connection.exec_driver_sql(
-            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > "
-            "50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY s.relname")]
-        for table in stale:
-            connection.exec_driver_sql(f'ANALYZE "{table}"')
-        connection.exec_driver_sql("RESET statement_timeout")  # before it returns to the pool
-    return tuple(stale)
+    """Planner statistics after migrations (scim_server/planner_statistics.py says why)."""
+    with engine.begin() as connection:
+        return planner_statistics.refresh(_unbounded(connection))
 
 
 def is_current(engine: Engine) -> bool:

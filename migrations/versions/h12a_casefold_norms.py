@@ -5,7 +5,7 @@ lowercase, as PostgreSQL's lower() does). The two differ only on "İ" (U+0130) a
 word-final "Σ", so only rows holding one of those are rewritten.
 
 Revision ID: h12a_casefold_norms
-Revises: 0006
+Revises: h11a_admin_group_names
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h12a_casefold_norms"
-down_revision = "0006"
+down_revision = "h11a_admin_group_names"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """revocation stamp for credential caches; outbox secrets kept apart from message bodies
 
 Revision ID: h12b_stamp_outbox_secrets
-Revises: 0006
+Revises: h12a_casefold_norms
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h12b_stamp_outbox_secrets"
-down_revision = "0006"
+down_revision = "h12a_casefold_norms"
 branch_labels = None
 depends_on = None
 

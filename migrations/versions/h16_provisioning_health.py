@@ -1,7 +1,7 @@
 """provisioning health: hourly SCIM request counts, recent failures, last push per directory
 
 Revision ID: h16_provisioning_health
-Revises: 0006
+Revises: h12b_stamp_outbox_secrets
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h16_provisioning_health"
-down_revision = "0006"
+down_revision = "h12b_stamp_outbox_secrets"
 branch_labels = None
 depends_on = None
 

@@ -20,10 +20,13 @@ from typing import Any, Callable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import planner_statistics
 from ..models import utcnow
+from . import retention
 from .account_lifecycle import erase_due_accounts
 from .actors import Actor
 from .expiry_warnings import queue_expiry_warnings
+from .retention import RetentionPolicy
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 LOCK_NAMESPACE = "scim-server:job:"
@@ -78,13 +81,16 @@ def expiry_warnings(thresholds: tuple[int, ...]) -> Callable[[Session, datetime]
     return run
 
 
-def sqlite_statistics(session: Session, _now: datetime) -> int:
-    """Refresh SQLite's planner statistics (PostgreSQL's autovacuum does its own)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return 0
-    session.execute(text("PRAGMA analysis_limit=1000"))
-    session.execute(text("ANALYZE"))
-    return 1
+def refresh_planner_statistics(session: Session, _now: datetime) -> int:
+    """Analyze the tables that grew (SQLite: all of them, bounded); returns how many."""
+    return len(planner_statistics.refresh(session.connection()))
+
+
+def prune_retention(policy: RetentionPolicy) -> Callable[[Session, datetime], int]:
+    def run(session: Session, now: datetime) -> int:
+        report = retention.prune(session, policy, now=now)
+        return report.outbox_sent + report.outbox_dead + report.audit_events
+    return run
 
 
 def standard_jobs(config: Any) -> list[Job]:
@@ -93,5 +99,10 @@ def standard_jobs(config: Any) -> list[Job]:
         Job("erase-due-accounts", config.worker_erase_every_seconds, erase_due),
         Job("token-expiry-warnings", config.worker_expiry_warnings_every_seconds,
             expiry_warnings(tuple(config.expiry_warning_days))),
-        Job("sqlite-statistics", config.worker_statistics_every_seconds, sqlite_statistics),
+        Job("planner-statistics", config.worker_statistics_every_seconds,
+            refresh_planner_statistics),
+        Job("retention", config.worker_retention_every_seconds, prune_retention(
+            RetentionPolicy(outbox_sent_days=config.outbox_retention_sent_days,
+                            outbox_dead_days=config.outbox_retention_dead_days,
+                            audit_days=config.audit_retention_days))),
     ]
