@@ -82,21 +82,29 @@ class HealthBuffer:
         with self._lock:
             return self._pending
 
-    def flush(self) -> None:
-        """Write everything counted so far, one transaction per directory."""
-        with self._flush_lock:
-            with self._lock:
-                counts, self._counts = self._counts, Counter()
-                pushes, self._pushes = self._pushes, {}
-                failed, self._failed = self._failed, set()
-                self._pending = 0
-                self._flushed_at = self._monotonic()
-            for directory_id in sorted({k.directory_id for k in counts} | pushes.keys()):
-                mine = {k: n for k, n in counts.items() if k.directory_id == directory_id}
-                if not self._write(directory_id, mine, pushes.get(directory_id)):
-                    self._requeue(mine, directory_id, pushes.get(directory_id))
-            self._prune_failures(failed)
-            self._prune_when_due()
+    def flush(self, *, wait: bool = True) -> None:
+        """Write everything counted so far, one transaction per directory. Without `wait`,
+        return at once when another thread is writing (what it missed waits for the next)."""
+        if not self._flush_lock.acquire(blocking=wait):
+            return
+        try:
+            self._flush()
+        finally:
+            self._flush_lock.release()
+
+    def _flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+            pushes, self._pushes = self._pushes, {}
+            failed, self._failed = self._failed, set()
+            self._pending = 0
+            self._flushed_at = self._monotonic()
+        for directory_id in sorted({k.directory_id for k in counts} | pushes.keys()):
+            mine = {k: n for k, n in counts.items() if k.directory_id == directory_id}
+            if not self._write(directory_id, mine, pushes.get(directory_id)):
+                self._requeue(mine, directory_id, pushes.get(directory_id))
+        self._prune_failures(failed)
+        self._prune_when_due()
 
     def _write(self, directory_id: str, counts: dict[CountKey, int], push: Push | None) -> bool:
         """True when written or deliberately dropped; False to keep for the next flush."""
@@ -180,7 +188,8 @@ class HealthBuffer:
                 self.flush_quietly()
 
     def flush_quietly(self) -> None:
+        """`flush` for after a response, the backstop and exit: never waits, never raises."""
         try:
-            self.flush()
+            self.flush(wait=False)
         except Exception:  # noqa: BLE001 - the writer thread must outlive any one failure
             log.exception("health: flush failed")

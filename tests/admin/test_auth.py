@@ -63,7 +63,6 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", ORG + "/directories/<directory_id>/tokens"): ADMIN,
     ("DELETE", ORG + "/directories/<directory_id>/tokens/<token_id>"): ADMIN,
     ("GET", ORG + "/directories/<directory_id>/tolerances"): {"org-admin", "read-only"},
-    # Provisioning health (issue 16): read like the tolerance log.
     ("GET", ORG + "/directories/<directory_id>/health"): {"org-admin", "read-only"},
     ("GET", ORG + "/directories/<directory_id>/failures"): {"org-admin", "read-only"},
     ("GET", ORG + "/directories/<directory_id>/requests"): {"org-admin", "read-only"},
