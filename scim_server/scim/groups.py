@@ -118,6 +118,8 @@ def _streamed(head: dict[str, Any], session: Session, group_id: str, status: int
     response = current_app.response_class(generate(), status=status,
                                           mimetype="application/scim+json")
     response.headers.update(headers)
+    # A body never iterated (HEAD, a client gone before it) never runs `finally` above.
+    response.call_on_close(session.close)
     return response
 
 

@@ -85,3 +85,18 @@ def test_a_failure_mid_stream_leaves_the_body_incomplete(live_server: str, scim,
         response.read()
     connection.close()
 
+
+
+
+def test_a_body_never_read_gives_its_snapshot_connection_back(app: Flask, scim) -> None:
+    """HEAD never iterates the body: the snapshot's connection must still go back."""
+    group_id, _ids = _group_with(scim, ["only"])
+    pool = app.extensions[db.EXTENSION_KEY][0].pool
+    checked_out = getattr(pool, "checkedout", lambda: 0)
+    before = checked_out()
+    for _ in range(3):
+        response = scim.client.open(f"{scim.tenant.scim_base}/Groups/{group_id}",
+                                    method="HEAD", headers=scim.tenant.scim_headers)
+        assert response.status_code == 200
+        response.close()
+    assert checked_out() == before
