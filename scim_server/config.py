@@ -69,6 +69,8 @@ class Config:
     schemas_dir: Path = field(default_factory=lambda: data_dir("schemas"))
     default_page_size: int = 100
     max_page_size: int = 1000
+    #: Group members one list page renders, across its groups (scim/member_budget.py).
+    list_member_budget: int = 10_000
     max_body_bytes: int = 5 * 1024 * 1024
     bulk_max_operations: int = 1000
     bulk_max_payload_bytes: int = 5 * 1024 * 1024
@@ -142,6 +144,7 @@ class Config:
             "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or data_dir("schemas")),
             "default_page_size": _env_int("SCIM_DEFAULT_PAGE_SIZE", cls.default_page_size),
             "max_page_size": _env_int("SCIM_MAX_PAGE_SIZE", cls.max_page_size),
+            "list_member_budget": _env_int("SCIM_LIST_MEMBER_BUDGET", cls.list_member_budget),
             "max_body_bytes": _env_int("SCIM_MAX_BODY_BYTES", cls.max_body_bytes),
             "bulk_max_operations": _env_int("SCIM_BULK_MAX_OPERATIONS", cls.bulk_max_operations),
             "bulk_max_payload_bytes": _env_int(

@@ -167,6 +167,7 @@ class ResourceFilter:
             return self._common_operand(path)
         keys = ((path.schema,) if path.is_extension else ()) + (path.attribute.name,)
         keys += (path.sub.name,) if path.sub else ()
+        self.cost.document_read()
         return json_operand(self.model.attributes, keys, path.target, path.dotted)
 
     def element_scope(self, path: AttributePath) -> ElementScope:

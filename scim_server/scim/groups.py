@@ -11,7 +11,7 @@ from .. import db
 from ..models import Group
 from ..services import directory_groups
 from ..services.directory_groups import MemberEdit
-from . import context, patch, resource_lists
+from . import context, member_budget, patch, resource_lists
 from .blueprint import bp
 from .bodies import BodySource, expected_version, load_body
 from .errors import scim_response
@@ -41,13 +41,16 @@ def _full_members_wanted(projection: Projection) -> bool:
                    for p in (*projection.attributes, *projection.excluded))
 
 
-def _render(groups: list[Group], projection: Projection) -> list[dict[str, Any]]:
+def _render(groups: list[Group], projection: Projection, *, listed: bool = False
+            ) -> list[dict[str, Any]]:
     members = None
     if projection.wants(CORE_GROUP, "members"):
-        members = members_of(db.session(), [g.id for g in groups])
+        # A list page renders members up to a budget; a group read by id is always whole.
+        shown = member_budget.within_budget(groups) if listed else groups
+        members = members_of(db.session(), [g.id for g in shown])
     registry = context.registry()
     return [apply_projection(registry, RESOURCE_TYPE,
-                             to_resource(g, members[g.id] if members is not None else None),
+                             to_resource(g, members.get(g.id) if members is not None else None),
                              projection) for g in groups]
 
 
@@ -245,8 +248,12 @@ def delete_group(group_id: str) -> Response:
     return scim_response(None, 204)
 
 
+def _render_page(groups: list[Group], projection: Projection) -> list[dict[str, Any]]:
+    return _render(groups, projection, listed=True)
+
+
 GROUPS = resource_lists.ListSource(
-    RESOURCE_TYPE, Group, compile_group_filter, group_sort_key, _render)
+    RESOURCE_TYPE, Group, compile_group_filter, group_sort_key, _render_page)
 
 
 def query_groups(query: ListQuery, start_index: int, count: int
