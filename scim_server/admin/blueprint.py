@@ -19,6 +19,7 @@ from .. import db
 from . import auth, context
 from .errors import register_error_handlers
 from .pagination import Page
+from .text_gate import refuse_unstorable
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/v1")
 ORG = "/orgs/<org_id>"
@@ -60,6 +61,7 @@ def endpoint(rule: str, method: str, *, permission: str, summary: str, tag: str,
         @wraps(view)
         def wrapper(**kwargs: Any) -> Response:
             g.admin_endpoint = spec
+            refuse_unstorable(kwargs, "path", "invalid-path")
             auth.require(permission)
             if query is not None:
                 kwargs["query"] = context.load_query(query())

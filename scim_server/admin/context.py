@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError
 
 from ..ops import input_gate
 from .errors import Problem
+from .text_gate import refuse_unstorable
 
 JSON_MEDIA_TYPES = ("application/json",)
 
@@ -31,6 +32,7 @@ def load_body(schema: Schema) -> dict[str, Any]:
         raise Problem(400, f"the body is not valid JSON: {exc}", slug="malformed-body") from exc
     if not isinstance(body, dict):
         raise Problem(400, "the body must be a JSON object", slug="malformed-body")
+    refuse_unstorable(body, "body", "malformed-body")
     return schema.load(body)
 
 
@@ -40,6 +42,7 @@ def load_query(schema: Schema) -> dict[str, Any]:
     if repeated:
         raise Problem(400, "a query parameter was given more than once",
                       slug="invalid-query", errors={k: ["given more than once"] for k in repeated})
+    refuse_unstorable(request.args.to_dict(flat=True), "query string", "invalid-query")
     try:
         return schema.load(request.args.to_dict(flat=True))
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from .. import db
 from ..admin.errors import Problem, from_domain, problem_response
 from ..admin.serializers import EMAIL_ADDRESS
+from ..admin.text_gate import refuse_unstorable
 from ..config import Config
 from ..services import signup as service
 from ..services.access_requests import RequestRefused
@@ -42,6 +43,7 @@ def _body() -> dict[str, Any]:
         raise Problem(400, f"the body is not valid JSON: {exc}", slug="malformed-body") from exc
     if not isinstance(raw, dict):
         raise Problem(400, "the body must be a JSON object", slug="malformed-body")
+    refuse_unstorable(raw, "body", "malformed-body")
     return cast(dict[str, Any], SignupSchema().load(raw))
 
 

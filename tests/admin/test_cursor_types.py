@@ -52,3 +52,18 @@ def test_a_real_next_cursor_still_pages(admin: AdminClient) -> None:
     second = admin.get(f"{link.path}?{link.query}").get_json()
     names = [g["name"] for g in first["data"] + second["data"]]
     assert sorted(names) == ["Group 0", "Group 1", "Group 2"]
+
+
+@pytest.mark.parametrize("text", ["a\u0000b", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_text_the_database_cannot_store_is_a_400(admin: AdminClient, text: str) -> None:
+    """Found by the schemathesis fuzz: a NUL in a name was a 500 on PostgreSQL."""
+    body = '{"name": "' + ("a\\u0000b" if "\u0000" in text else "\\ud800") + '", "idp": "entra"}'
+    for path, kwargs in (("/directories", {"data": body, "content_type": "application/json"}),
+                         ("/groups", {"data": body.replace(', "idp": "entra"', ""),
+                                      "content_type": "application/json"})):
+        response = admin.post(path, **kwargs)
+        assert response.status_code == 400, (path, response.get_data(as_text=True)[:300])
+        assert response.mimetype == "application/problem+json"
+    listed = admin.get("/users?q=a%00b")  # over HTTP only NUL can reach a query string
+    assert listed.status_code == 400 and listed.mimetype == "application/problem+json"
+    assert admin.get("/groups/a%00b").status_code == 400

@@ -216,6 +216,8 @@ def test_other_domains_are_refused_unless_any_domain_may_ask(
     problem(sign_up(client, "eve@elsewhere.example", "no-such-product"), 404)
     problem(client.post("/signup", data="email=x", content_type="text/plain"), 415)
     problem(client.post("/signup", data="[1]", content_type="application/json"), 400)
+    problem(client.post("/signup", data='{"email": "a@acme.example", "product_id": "x\\u0000"}',
+                        content_type="application/json"), 400)
     with app.app_context():
         session = db.new_session(app, writes=False)
         assert session.scalar(select(func.count()).select_from(Account).where(
