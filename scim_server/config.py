@@ -74,9 +74,9 @@ class Config:
     rate_limit_enabled: bool = setting(
         True, group=_LIMITS, meaning="`false` switches every rate limit off")
     rate_limit_scim_per_second: float = setting(
-        50.0, group=_LIMITS, meaning="refill rate of each SCIM token's bucket (requests/s)")
+        100.0, group=_LIMITS, meaning="refill rate of each SCIM token's bucket (requests/s)")
     rate_limit_scim_burst: int = setting(
-        200, group=_LIMITS, meaning="size of each SCIM token's bucket (requests)")
+        1000, group=_LIMITS, meaning="size of each SCIM token's bucket (requests)")
     rate_limit_admin_per_second: float = setting(
         50.0, group=_LIMITS, meaning="refill rate of each admin key's bucket (requests/s)")
     rate_limit_admin_burst: int = setting(
