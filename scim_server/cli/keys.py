@@ -9,7 +9,7 @@ from ..models import Directory, Organization
 from ..models.admin_key import ADMIN_SCOPES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
-from .common import command_session, echo_json, make_app, upgrade_database
+from .common import command_session, echo_json, make_app, require_database
 
 
 @click.group("token")
@@ -25,7 +25,7 @@ def token_group() -> None:
 def create_token(directory_id: str, name: str, expires_days: int | None, as_json: bool) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         directory = session.get(Directory, directory_id)
         if directory is None:
@@ -48,7 +48,7 @@ def create_token(directory_id: str, name: str, expires_days: int | None, as_json
 def revoke_token(token_id: str) -> None:
     """Revoke a token by its id; it stops working at once."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         tenancy.revoke_scim_token(session, token_id, Actor.cli())
     click.echo(f"revoked {token_id}")
@@ -70,7 +70,7 @@ def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,
                      expires_days: int | None, as_json: bool) -> None:
     """Issue an admin key; it is printed once and only its hash is kept."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         org = session.get(Organization, org_id)
         if org is None:
@@ -92,7 +92,7 @@ def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,
 def revoke_admin_key(org_id: str, key_id: str) -> None:
     """Revoke an admin key by its id."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         admin_keys.revoke_admin_key(session, org_id, key_id, Actor.cli())
     click.echo(f"revoked {key_id}")
