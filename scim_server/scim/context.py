@@ -53,6 +53,10 @@ def authenticate(directory_id: str) -> None:
         session = db.session()
         token = tenancy.find_usable_token(session, secret.strip())
         if token is None:
+            kind = secrets.credential_kind(secret.strip())
+            if kind not in (None, "a SCIM token"):
+                raise Unauthorized(f"this is {kind}, not a SCIM token: SCIM wants a token "
+                                   "of this directory (admin keys work on /admin/v1)")
             raise Unauthorized("the bearer token is unknown, expired or revoked")
         found = session.get(Directory, token.directory_id)
         if found is None:
