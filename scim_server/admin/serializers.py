@@ -144,6 +144,7 @@ class UsersQuerySchema(PageQuerySchema):
     last_active_before = fields.AwareDateTime(metadata={
         "description": "last active before this time, or never"})
     last_active_since = fields.AwareDateTime()
+    invitation_status = fields.String(validate=validate.OneOf(INVITATION_STATUSES))
 
 
 class GroupsQuerySchema(PageQuerySchema):
