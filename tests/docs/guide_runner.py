@@ -5,7 +5,7 @@ The guide's conventions (docs/guide.md says them to the reader too):
   ```shell blocks (installing, starting the server) are shown but not run here;
 - a ```http block right after it is the expected answer of its one `curl`: the status
   line must match, and the JSON body must contain what the block shows (objects may
-  have more members, lists more items; "…" matches any value);
+  have more members, lists more items, in any order; "…" matches any value);
 - a value written `"$NAME"` captures what the server sent into the variable NAME (later
   blocks use `$NAME`), or must equal it if NAME is already set;
 - a ```text block right after a `sh` block is matched against its output: "…" matches
@@ -123,14 +123,27 @@ class Runner:
         if isinstance(expected, list):
             if not isinstance(actual, list):
                 return [f"{path}: expected a list, got {actual!r}"]
-            problems = []
-            for index, item in enumerate(expected):
-                if index >= len(actual):
-                    problems.append(f"{path}[{index}]: missing")
+            problems, used = [], set()
+            for index, item in enumerate(expected):  # in any order: each finds its own
+                found = self._first_match(item, actual, used, f"{path}[{index}]")
+                if found is None:
+                    problems += [f"{path}[{index}]: no item matches {item!r}"]
                 else:
-                    problems += self.match(item, actual[index], f"{path}[{index}]")
+                    used.add(found)
             return problems
         return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r}"]
+
+    def _first_match(self, item: Any, actual: list[Any], used: set[int],
+                     path: str) -> int | None:
+        """The first unused item of `actual` that matches; its captures are kept."""
+        for position, candidate in enumerate(actual):
+            if position in used:
+                continue
+            before = dict(self.captured)
+            if not self.match(item, candidate, path):
+                return position
+            self.captured = before
+        return None
 
     def check_text(self, template: str, output: str, where: str) -> None:
         names: list[str] = []
