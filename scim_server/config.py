@@ -106,7 +106,8 @@ class Config:
     invitation_ttl_days: int = setting(30, group=_EMAIL, meaning="days an invitation link lives")
     smtp_url: str | None = setting(
         None, group=_EMAIL, shown="unset (emails stay queued)",
-        meaning="`smtp://host:port`, `smtps://…`, `smtp+starttls://user:pass@host:587`")
+        meaning="`smtp://host:port`, `smtps://…`, `smtp+starttls://user:pass@host:587`; "
+                "`console:` prints emails to the terminal (development)")
     smtp_from: str = setting("scim-server@localhost", group=_EMAIL, meaning="sender address")
     smtp_timeout_seconds: float = setting(30.0, group=_EMAIL, meaning="SMTP socket timeout")
     outbox_max_attempts: int = setting(
