@@ -3,7 +3,8 @@
 `Config` is the one table of settings: each field is a setting, its type hint is how the
 environment variable is parsed, its default is the default, and `setting(...)` adds what
 it means. `Config.from_env` reads the table; `config_reference.py` renders it as
-docs/configuration.md (a test fails when the two disagree). A field's variable is `SCIM_` + its name in capitals.
+docs/configuration.md (a test fails when the two disagree). A field's variable is
+`SCIM_` + its name in capitals.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class Config:
     """Every setting the server reads; `from_env` fills it from `SCIM_*` variables."""
 
     database_url: str = setting(
-        factory=default_database_url, group=_DB, shown="`scim-server.sqlite3` in the working folder",
+        factory=default_database_url, group=_DB,
+        shown="`scim-server.sqlite3` in the working folder",
         meaning="SQLite file, or `postgresql://user:password@host:5432/db`")
     database_pool_size: int = setting(
         10, group=_DB, meaning="connections each worker keeps open (PostgreSQL)")

@@ -27,7 +27,8 @@ def reference_markdown() -> str:
     """docs/configuration.md, rendered from the table above."""
     lines = ["# Configuration reference", "",
              "Every setting comes from an environment variable. This page is generated from",
-             "`scim_server/config.py` (`python3 -m scim_server.config_reference > docs/configuration.md`);",
+             "`scim_server/config.py`",
+             "(`python3 -m scim_server.config_reference > docs/configuration.md`);",
              "a test fails when the two disagree. Why the rate-limit defaults are what they",
              "are: [operations.md](operations.md#rate-limits).", ""]
     rows = [item for item in fields(Config) if item.metadata.get("env", True)]

@@ -36,12 +36,12 @@ _KEY_VALUE = re.compile(
 )
 _URL_PASSWORD = re.compile(
     r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,30}://[^:/@\s]{1,256}:)[^@\s/]{1,256}@")
-SQL_PARAMETERS = "[parameters: "
+SQL_PARAMETERS = "[parameters: "  # SQLAlchemy prints a failed statement's values on one line
 # The server's own words after `bearer`/`basic` ("the bearer token is unknown") and
 # placeholders ("Bearer <key>") are hints, not secrets: a short lowercase word or a value
 # in angle brackets stays; anything with a digit, a capital, a symbol or length is masked.
 _PROSE_WORD = re.compile(r"[a-z]{1,12}")
-_PLACEHOLDER = re.compile(r"(?i)(?:(?:bearer|basic)[ \t]{1,8})?<[a-z _\-]{1,40}>")  # SQLAlchemy prints a failed statement's values on one line
+_PLACEHOLDER = re.compile(r"(?i)(?:(?:bearer|basic)[ \t]{1,8})?<[a-z _\-]{1,40}>")
 
 _literals: set[str] = set()
 _literals_lock = threading.Lock()

@@ -80,8 +80,9 @@ def test_readme_first_command_then_a_conformance_run_passes(tmp_path):
         assert '"data"' in answer.stdout  # the admin API's users list
         shell = dict(line.removeprefix("export ").split("=", 1)
                      for line in (clone / "scim-server.env").read_text().splitlines())
+        token = shell["SCIM_TOKEN"].strip("'")
         http = httpx2.Client(base_url=shell["SCIM_URL"].strip("'"),
-                             headers={"Authorization": f"Bearer {shell['SCIM_TOKEN'].strip(chr(39))}"})
+                             headers={"Authorization": f"Bearer {token}"})
         conformance_started = time.monotonic()
         results = scim2_tester.check_server(SyncSCIMClient(http), raise_exceptions=False)
         conformance = time.monotonic() - conformance_started
