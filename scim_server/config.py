@@ -1,34 +1,24 @@
-"""Settings read from the environment, so one image runs anywhere (twelve-factor)."""
+"""Settings read from the environment, so one image runs anywhere (twelve-factor).
+
+`Config` is the one table of settings: each field is a setting, its type hint is how the
+environment variable is parsed, its default is the default, and `setting(...)` adds what
+it means. `Config.from_env` reads the table; `config_reference.py` renders it as
+docs/configuration.md (a test fails when the two disagree). A field's variable is
+`SCIM_` + its name in capitals.
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+import types
+import typing
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .resources import data_dir
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw not in (None, "") else default
-
-
-def _env_list(name: str) -> tuple[str, ...]:
-    raw = os.environ.get(name) or ""
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+ENV_PREFIX = "SCIM_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 def default_database_url() -> str:
@@ -36,185 +26,193 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'scim-server.sqlite3'}"
 
 
-NAMED_SETTINGS = (
-    ("database_connect_timeout_seconds", _env_int),
-    ("database_statement_timeout_seconds", _env_float),
-    ("database_lock_timeout_seconds", _env_float),
-    ("database_deadline_grace_seconds", _env_float),
-    ("database_keepalives_idle_seconds", _env_int),
-    ("database_keepalives_interval_seconds", _env_int),
-    ("database_keepalives_count", _env_int),
-    ("database_tcp_user_timeout_seconds", _env_float),
-    ("database_pool_timeout_seconds", _env_float),
-    ("worker_erase_every_seconds", _env_float),
-    ("worker_expiry_warnings_every_seconds", _env_float),
-    ("worker_statistics_every_seconds", _env_float),
-    ("worker_retention_every_seconds", _env_float),
-)
+def setting(default: Any = MISSING, *, meaning: str, group: str, shown: str | None = None,
+            factory: Callable[[], Any] | None = None, env: bool = True,
+            normalize: Callable[[Any], Any] | None = None, secret: bool = False) -> Any:
+    """A row of the table: a dataclass field that knows what it means and how it is shown."""
+    metadata = {"meaning": meaning, "group": group, "shown": shown, "env": env,
+                "normalize": normalize}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata, repr=not secret)
+    return field(default=default, metadata=metadata, repr=not secret)
 
 
-def _named_settings(cls: Any) -> dict[str, Any]:
-    """`SCIM_DATABASE_CONNECT_TIMEOUT_SECONDS`, `SCIM_WORKER_ERASE_EVERY_SECONDS` and their
-    siblings: each variable is the field's name in capitals."""
-    return {name: read(f"SCIM_{name.upper()}", getattr(cls, name))
-            for name, read in NAMED_SETTINGS}
+_DB, _HTTP, _LIMITS, _OPS, _EMAIL, _KEYS, _WORKER = (
+    "Database", "HTTP and SCIM", "Rate limits", "Operations", "Invitations and email",
+    "Tokens and keys", "Worker and retention")
 
 
 @dataclass
 class Config:
     """Every setting the server reads; `from_env` fills it from `SCIM_*` variables."""
 
-    database_url: str = field(default_factory=default_database_url)
-    public_url: str = "http://127.0.0.1:8000"
-    schemas_dir: Path = field(default_factory=lambda: data_dir("schemas"))
-    default_page_size: int = 100
-    max_page_size: int = 1000
-    #: Group members one list page renders, across its groups (scim/member_budget.py).
-    list_member_budget: int = 10_000
-    max_body_bytes: int = 5 * 1024 * 1024
-    bulk_max_operations: int = 1000
-    bulk_max_payload_bytes: int = 5 * 1024 * 1024
-    database_pool_size: int = 5  # per worker; docs/operations.md "Pool sizing"
-    database_max_overflow: int = 5
-    database_echo: bool = False
-    token_last_used_resolution_seconds: int = 300
-    token_cache_seconds: float = 5.0
-    smtp_url: str | None = None
-    redis_url: str | None = None
-    trust_forwarded_headers: bool = False
-    forwarded_proxy_count: int = 1
-    testing: bool = False
-    # Operations (docs/operations.md): logs, metrics, rate limits, browsers, secrets.
-    log_level: str = "INFO"
-    metrics_token: str | None = field(default=None, repr=False)  # a secret: never printed
-    metrics_database_cache_seconds: int = 15
-    rate_limit_enabled: bool = True
-    rate_limit_scim_per_second: float = 50.0
-    rate_limit_scim_burst: int = 200
-    rate_limit_admin_per_second: float = 50.0
-    rate_limit_admin_burst: int = 200
-    rate_limit_public_per_second: float = 1.0
-    rate_limit_public_burst: int = 10
-    rate_limit_auth_failures_per_second: float = 1.0
-    rate_limit_auth_failures_burst: int = 20
-    cors_allowed_origins: tuple[str, ...] = ()
-    token_rotation_overlap_hours: int = 24
-    expiry_warning_days: tuple[int, ...] = (30, 7)
-    # Invitations and the email outbox (docs/invitations.md).
-    invitation_ttl_days: int = 30
-    smtp_from: str = "scim-server@localhost"
-    smtp_timeout_seconds: float = 30.0
-    outbox_max_attempts: int = 8
-    outbox_backoff_seconds: float = 30.0
-    outbox_backoff_max_seconds: float = 3600.0
-    outbox_lease_seconds: float = 300.0
-    outbox_batch_size: int = 20
-    outbox_poll_seconds: float = 5.0
-    # PostgreSQL connections (docs/operations.md): a lost database fails fast, never hangs.
-    database_connect_timeout_seconds: int = 5
-    database_statement_timeout_seconds: float = 30.0
-    database_lock_timeout_seconds: float = 0.0
-    database_deadline_grace_seconds: float = 5.0
-    database_keepalives_idle_seconds: int = 10
-    database_keepalives_interval_seconds: int = 5
-    database_keepalives_count: int = 3
-    database_tcp_user_timeout_seconds: float = 25.0
-    database_pool_timeout_seconds: float = 10.0
-    # `scim-server worker`: how often each periodic job runs (docs/operations.md).
-    worker_erase_every_seconds: float = 600.0
-    worker_expiry_warnings_every_seconds: float = 3600.0
-    worker_statistics_every_seconds: float = 60.0  # cheap when nothing grew
-    worker_retention_every_seconds: float = 3600.0
-    # Provisioning health (docs/health.md): per-directory counts and recent failures.
-    health_recording: bool = True
-    health_flush_seconds: float = 5.0
-    health_flush_count: int = 1000
-    # Retention (docs/operations.md): days to keep; 0 keeps forever.
-    outbox_retention_sent_days: int = 30
-    outbox_retention_dead_days: int = 90
-    audit_retention_days: int = 0
+    database_url: str = setting(
+        factory=default_database_url, group=_DB,
+        shown="`scim-server.sqlite3` in the working folder",
+        meaning="SQLite file, or `postgresql://user:password@host:5432/db`")
+    database_pool_size: int = setting(
+        5, group=_DB, meaning="connections each worker keeps open (PostgreSQL; see "
+        "docs/operations.md, pool sizing)")
+    database_max_overflow: int = setting(
+        5, group=_DB, meaning="extra connections a worker may open under bursts")
+    database_pool_timeout_seconds: float = setting(
+        10.0, group=_DB, meaning="how long a request waits for a free pooled connection")
+    database_connect_timeout_seconds: int = setting(
+        5, group=_DB, meaning="give up connecting to PostgreSQL after this long")
+    database_statement_timeout_seconds: float = setting(
+        30.0, group=_DB, meaning="PostgreSQL cancels a statement running longer (0: never)")
+    database_lock_timeout_seconds: float = setting(
+        0.0, group=_DB, meaning="PostgreSQL gives up waiting for a row lock after this (0: never)")
+    database_deadline_grace_seconds: float = setting(
+        5.0, group=_DB, meaning="beyond the statement timeout, when the client severs a silent "
+        "connection")
+    database_keepalives_idle_seconds: int = setting(
+        10, group=_DB, meaning="TCP keepalive: idle time before the first probe")
+    database_keepalives_interval_seconds: int = setting(
+        5, group=_DB, meaning="TCP keepalive: time between probes")
+    database_keepalives_count: int = setting(
+        3, group=_DB, meaning="TCP keepalive: unanswered probes before the connection is dead")
+    database_tcp_user_timeout_seconds: float = setting(
+        25.0, group=_DB, meaning="unacknowledged data older than this kills the connection")
+    database_echo: bool = setting(False, group=_DB, meaning="log every SQL statement")
+    public_url: str = setting(
+        "http://127.0.0.1:8000", group=_HTTP, normalize=lambda url: url.rstrip("/"),
+        meaning="the address clients use: base of `meta.location` and of links in emails")
+    schemas_dir: Path = setting(
+        factory=lambda: data_dir("schemas"), group=_HTTP, shown="the package's `schemas/`",
+        meaning="folder of the RFC 7643 schema documents served and validated against")
+    default_page_size: int = setting(
+        100, group=_HTTP, meaning="page size when a list request gives none")
+    max_page_size: int = setting(1000, group=_HTTP, meaning="largest page a client may ask")
+    list_member_budget: int = setting(
+        10_000, group=_HTTP, meaning="group members one list page renders across its groups "
+        "(docs/scim.md)")
+    max_body_bytes: int = setting(
+        5 * 1024 * 1024, group=_HTTP, meaning="largest request body; larger ones get 413")
+    bulk_max_operations: int = setting(
+        1000, group=_HTTP, meaning="operations per SCIM Bulk request (advertised)")
+    bulk_max_payload_bytes: int = setting(
+        5 * 1024 * 1024, group=_HTTP, meaning="bytes per SCIM Bulk request (advertised)")
+    trust_forwarded_headers: bool = setting(
+        False, group=_HTTP, meaning="honour `X-Forwarded-*` (only behind a proxy that sets them)")
+    forwarded_proxy_count: int = setting(
+        1, group=_HTTP, meaning="how many proxies stand in front of the server")
+    cors_allowed_origins: tuple[str, ...] = setting(
+        (), group=_HTTP, meaning="browser origins allowed to call the admin API (comma-separated)")
+    rate_limit_enabled: bool = setting(
+        True, group=_LIMITS, meaning="`false` switches every rate limit off")
+    rate_limit_scim_per_second: float = setting(
+        100.0, group=_LIMITS, meaning="refill rate of each SCIM token's bucket (requests/s)")
+    rate_limit_scim_burst: int = setting(
+        1000, group=_LIMITS, meaning="size of each SCIM token's bucket (requests)")
+    rate_limit_admin_per_second: float = setting(
+        50.0, group=_LIMITS, meaning="refill rate of each admin key's bucket (requests/s)")
+    rate_limit_admin_burst: int = setting(
+        200, group=_LIMITS, meaning="size of each admin key's bucket (requests)")
+    rate_limit_public_per_second: float = setting(
+        1.0, group=_LIMITS, meaning="refill rate per client address on `/signup` and accept")
+    rate_limit_public_burst: int = setting(
+        10, group=_LIMITS, meaning="bucket size per client address on `/signup` and accept")
+    rate_limit_auth_failures_per_second: float = setting(
+        1.0, group=_LIMITS, meaning="failed authentications allowed per client address "
+        "(refill, per second), checked before any database work")
+    rate_limit_auth_failures_burst: int = setting(
+        20, group=_LIMITS, meaning="failed authentications a client address may make at once")
+    redis_url: str | None = setting(
+        None, group=_LIMITS, shown="unset (limits per process)",
+        meaning="Redis shared by every worker for rate limits")
+    log_level: str = setting("INFO", group=_OPS, normalize=str.upper,
+                             meaning="`DEBUG`, `INFO`, `WARNING` or `ERROR`")
+    metrics_token: str | None = setting(
+        None, group=_OPS, secret=True, shown="unset (loopback only)",
+        meaning="bearer token `/metrics` asks for")
+    metrics_database_cache_seconds: int = setting(
+        15, group=_OPS, meaning="how long `/metrics` reuses its database gauges")
+    token_cache_seconds: float = setting(
+        5.0, group=_KEYS, meaning="how long a worker trusts a SCIM token it checked (0: never)")
+    token_last_used_resolution_seconds: int = setting(
+        300, group=_KEYS, meaning="a credential's `last_used_at` is written at most this often")
+    token_rotation_overlap_hours: int = setting(
+        24, group=_KEYS, meaning="hours a rotated token keeps working beside its successor")
+    expiry_warning_days: tuple[int, ...] = setting(
+        (30, 7), group=_KEYS, meaning="days before expiry when admins are warned (comma-separated)")
+    invitation_ttl_days: int = setting(30, group=_EMAIL, meaning="days an invitation link lives")
+    smtp_url: str | None = setting(
+        None, group=_EMAIL, shown="unset (emails stay queued)",
+        meaning="`smtp://host:port`, `smtps://…`, `smtp+starttls://user:pass@host:587`; "
+                "`console:` prints emails to the terminal (development)")
+    smtp_from: str = setting("scim-server@localhost", group=_EMAIL, meaning="sender address")
+    smtp_timeout_seconds: float = setting(30.0, group=_EMAIL, meaning="SMTP socket timeout")
+    outbox_max_attempts: int = setting(
+        8, group=_EMAIL, meaning="delivery attempts before an email is `dead`")
+    outbox_backoff_seconds: float = setting(
+        30.0, group=_EMAIL, meaning="first retry delay; doubles on each failure")
+    outbox_backoff_max_seconds: float = setting(
+        3600.0, group=_EMAIL, meaning="longest retry delay")
+    outbox_lease_seconds: float = setting(
+        300.0, group=_EMAIL, meaning="how long a worker's claim on an email lasts")
+    outbox_batch_size: int = setting(20, group=_EMAIL, meaning="emails claimed per batch")
+    outbox_poll_seconds: float = setting(
+        5.0, group=_EMAIL, meaning="pause of `outbox send` when nothing is due")
+    health_recording: bool = setting(
+        True, group=_OPS, meaning="record per-directory request counts and failures "
+        "(docs/health.md)")
+    health_flush_seconds: float = setting(
+        5.0, group=_OPS, meaning="how often a worker writes its buffered health counts")
+    health_flush_count: int = setting(
+        1000, group=_OPS, meaning="buffered requests that trigger an early health flush")
+    worker_erase_every_seconds: float = setting(
+        600.0, group=_WORKER, meaning="`scim-server worker`: how often due erasures run")
+    worker_expiry_warnings_every_seconds: float = setting(
+        3600.0, group=_WORKER, meaning="how often credential expiry warnings are queued")
+    worker_statistics_every_seconds: float = setting(
+        60.0, group=_WORKER, meaning="how often tables that grew are analyzed (cheap when "
+        "nothing grew)")
+    worker_retention_every_seconds: float = setting(
+        3600.0, group=_WORKER, meaning="how often records past their retention are deleted")
+    outbox_retention_sent_days: int = setting(
+        30, group=_WORKER, meaning="days sent emails are kept (0: forever)")
+    outbox_retention_dead_days: int = setting(
+        90, group=_WORKER, meaning="days dead emails are kept (0: forever)")
+    audit_retention_days: int = setting(
+        0, group=_WORKER, meaning="days audit events are kept (0: forever)")
+    testing: bool = setting(False, group=_OPS, env=False, meaning="set by the test suite")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
         """Read `SCIM_*` variables; explicit overrides win (used by tests and the CLI)."""
-        env = os.environ
-        values: dict[str, Any] = {
-            "database_url": env.get("SCIM_DATABASE_URL") or default_database_url(),
-            "public_url": (env.get("SCIM_PUBLIC_URL") or cls.public_url).rstrip("/"),
-            "schemas_dir": Path(env.get("SCIM_SCHEMAS_DIR") or data_dir("schemas")),
-            "default_page_size": _env_int("SCIM_DEFAULT_PAGE_SIZE", cls.default_page_size),
-            "max_page_size": _env_int("SCIM_MAX_PAGE_SIZE", cls.max_page_size),
-            "list_member_budget": _env_int("SCIM_LIST_MEMBER_BUDGET", cls.list_member_budget),
-            "max_body_bytes": _env_int("SCIM_MAX_BODY_BYTES", cls.max_body_bytes),
-            "bulk_max_operations": _env_int("SCIM_BULK_MAX_OPERATIONS", cls.bulk_max_operations),
-            "bulk_max_payload_bytes": _env_int(
-                "SCIM_BULK_MAX_PAYLOAD_BYTES", cls.bulk_max_payload_bytes
-            ),
-            "database_pool_size": _env_int("SCIM_DATABASE_POOL_SIZE", cls.database_pool_size),
-            "database_max_overflow": _env_int("SCIM_DATABASE_MAX_OVERFLOW",
-                                              cls.database_max_overflow),
-            "database_echo": _env_bool("SCIM_DATABASE_ECHO", False),
-            "token_cache_seconds": _env_float("SCIM_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
-            "smtp_url": env.get("SCIM_SMTP_URL") or None,
-            "redis_url": env.get("SCIM_REDIS_URL") or None,
-            "trust_forwarded_headers": _env_bool("SCIM_TRUST_FORWARDED_HEADERS", False),
-            "forwarded_proxy_count": _env_int("SCIM_FORWARDED_PROXY_COUNT",
-                                              cls.forwarded_proxy_count),
-            "log_level": (env.get("SCIM_LOG_LEVEL") or cls.log_level).upper(),
-            "metrics_token": env.get("SCIM_METRICS_TOKEN") or None,
-            "metrics_database_cache_seconds": _env_int("SCIM_METRICS_DATABASE_CACHE_SECONDS",
-                                                       cls.metrics_database_cache_seconds),
-            "rate_limit_enabled": _env_bool("SCIM_RATE_LIMIT_ENABLED", True),
-            "rate_limit_scim_per_second": _env_float("SCIM_RATE_LIMIT_SCIM_PER_SECOND",
-                                                     cls.rate_limit_scim_per_second),
-            "rate_limit_scim_burst": _env_int("SCIM_RATE_LIMIT_SCIM_BURST",
-                                              cls.rate_limit_scim_burst),
-            "rate_limit_admin_per_second": _env_float("SCIM_RATE_LIMIT_ADMIN_PER_SECOND",
-                                                      cls.rate_limit_admin_per_second),
-            "rate_limit_admin_burst": _env_int("SCIM_RATE_LIMIT_ADMIN_BURST",
-                                               cls.rate_limit_admin_burst),
-            "rate_limit_public_per_second": _env_float("SCIM_RATE_LIMIT_PUBLIC_PER_SECOND",
-                                                       cls.rate_limit_public_per_second),
-            "rate_limit_public_burst": _env_int("SCIM_RATE_LIMIT_PUBLIC_BURST",
-                                                cls.rate_limit_public_burst),
-            "rate_limit_auth_failures_per_second": _env_float(
-                "SCIM_RATE_LIMIT_AUTH_FAILURES_PER_SECOND",
-                cls.rate_limit_auth_failures_per_second),
-            "rate_limit_auth_failures_burst": _env_int("SCIM_RATE_LIMIT_AUTH_FAILURES_BURST",
-                                                       cls.rate_limit_auth_failures_burst),
-            "cors_allowed_origins": _env_list("SCIM_CORS_ALLOWED_ORIGINS"),
-            "token_rotation_overlap_hours": _env_int("SCIM_TOKEN_ROTATION_OVERLAP_HOURS",
-                                                     cls.token_rotation_overlap_hours),
-            "expiry_warning_days": tuple(int(d) for d in _env_list("SCIM_EXPIRY_WARNING_DAYS"))
-            or cls.expiry_warning_days,
-            "invitation_ttl_days": _env_int("SCIM_INVITATION_TTL_DAYS", cls.invitation_ttl_days),
-            "smtp_from": env.get("SCIM_SMTP_FROM") or cls.smtp_from,
-            "smtp_timeout_seconds": _env_float("SCIM_SMTP_TIMEOUT_SECONDS",
-                                               cls.smtp_timeout_seconds),
-            "outbox_max_attempts": _env_int("SCIM_OUTBOX_MAX_ATTEMPTS", cls.outbox_max_attempts),
-            "outbox_backoff_seconds": _env_float("SCIM_OUTBOX_BACKOFF_SECONDS",
-                                                 cls.outbox_backoff_seconds),
-            "outbox_backoff_max_seconds": _env_float("SCIM_OUTBOX_BACKOFF_MAX_SECONDS",
-                                                     cls.outbox_backoff_max_seconds),
-            "outbox_lease_seconds": _env_float("SCIM_OUTBOX_LEASE_SECONDS",
-                                               cls.outbox_lease_seconds),
-            "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
-            "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
-            **_named_settings(cls),
-            "health_recording": _env_bool("SCIM_HEALTH_RECORDING", True),
-            "health_flush_seconds": _env_float("SCIM_HEALTH_FLUSH_SECONDS",
-                                               cls.health_flush_seconds),
-            "health_flush_count": _env_int("SCIM_HEALTH_FLUSH_COUNT", cls.health_flush_count),
-            "outbox_retention_sent_days": _env_int("SCIM_OUTBOX_RETENTION_SENT_DAYS",
-                                                   cls.outbox_retention_sent_days),
-            "outbox_retention_dead_days": _env_int("SCIM_OUTBOX_RETENTION_DEAD_DAYS",
-                                                   cls.outbox_retention_dead_days),
-            "audit_retention_days": _env_int("SCIM_AUDIT_RETENTION_DAYS",
-                                             cls.audit_retention_days),
-        }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = os.environ.get(env_name(item))
+            if item.name in overrides or not item.metadata.get("env", True) or not raw:
+                continue
+            value = parse_value(hints[item.name], raw, env_name(item))
+            normalize = item.metadata.get("normalize")
+            values[item.name] = normalize(value) if normalize else value
         values.update(overrides)
         return cls(**values)
+
+
+def env_name(item: Field[Any]) -> str:
+    return ENV_PREFIX + item.name.upper()
+
+
+def parse_value(hint: Any, raw: str, name: str) -> Any:
+    """Turn one variable's text into the field's type; a bad value names the variable."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return parse_value(args[0], raw, name)
+    if typing.get_origin(hint) is tuple:
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        return tuple(parse_value(args[0], item, name) for item in items)
+    if hint is bool:
+        return raw.strip().lower() in TRUE_WORDS
+    try:
+        return hint(raw.strip()) if hint in (int, float) else hint(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a valid {hint.__name__}") from None

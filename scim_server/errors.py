@@ -27,6 +27,22 @@ def register_error_handlers(app: Flask) -> None:
 
             return fallback_response(error)
         if request.path.startswith("/scim/"):
-            return error_response(ScimError(error.description or error.name,
+            detail = scim_path_hint(request.path) if error.code == 404 else None
+            return error_response(ScimError(detail or error.description or error.name,
                                             status=error.code or 500))
         return error
+
+
+SCIM_PREFIX = "/scim/v2/directories/"
+
+
+def scim_path_hint(path: str) -> str | None:
+    """For a SCIM path without its directory, the shape it should have (RFC 7644 §3.2)."""
+    if path.startswith(SCIM_PREFIX):
+        return None
+    rest = path.removeprefix("/scim/v2").removeprefix("/scim").strip("/") or "Users"
+    if rest.startswith("directories"):
+        rest = "Users"
+    return (f"no SCIM endpoint at {path}: SCIM paths name their directory, "
+            f"{SCIM_PREFIX}{{directory_id}}/{rest} (`scim-server quickstart` prints the "
+            f"SCIM URL; GET /admin/v1/orgs/{{org_id}}/directories lists them)")

@@ -14,7 +14,7 @@ from .. import db
 from ..config import Config
 from ..models import AdminKey, utcnow
 from ..ops import rate_limit
-from ..services import admin_keys
+from ..services import admin_keys, secrets
 from ..services.actors import Actor
 from .errors import Problem
 
@@ -67,7 +67,12 @@ def authenticate(org_id: str) -> None:
     key = admin_keys.find_usable_key(session, secret.strip())
     if key is None:
         rate_limit.record_failed_authentication()
-        raise Problem(401, "the admin key is unknown, expired or revoked", slug="unauthorized",
+        kind = secrets.credential_kind(secret.strip())
+        detail = "the admin key is unknown, expired or revoked"
+        if kind not in (None, "an admin key"):
+            detail = (f"this is {kind}, not an admin key: the admin API wants an admin key "
+                      "(SCIM tokens work on /scim/v2/directories/{directory_id})")
+        raise Problem(401, detail, slug="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="admin", error="invalid_token"'})
     if key.org_id != org_id:
         raise Problem(404, f"no organization {org_id}", slug="not-found")

@@ -148,3 +148,4 @@ from . import (audit_log, directories, groups, keys, openapi, products,  # noqa:
 from . import access_requests, activity, domains  # noqa: E402,F401
 from . import invitations, outbox  # noqa: E402,F401
 from . import directory_health  # noqa: E402,F401
+from . import reference  # noqa: E402,F401

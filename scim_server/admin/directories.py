@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
 from .. import db
 from ..models import Directory, ScimToken, ToleranceCounter
 from ..services import directories_admin as service
 from . import auth
 from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
-from .serializers import (DirectoryCreateSchema, DirectorySchema, IssuedTokenSchema,
-                          PageQuerySchema, TokenCreateSchema, TokenSchema, ToleranceSchema)
+from .serializers import (DirectoryCreateSchema, DirectorySchema, DirectoryUpdateSchema,
+                          IssuedTokenSchema, PageQuerySchema, TokenCreateSchema, TokenSchema,
+                          ToleranceSchema)
 
 KEYS = (SortKey(Directory.created_at), SortKey(Directory.id))
 TOKEN_KEYS = (SortKey(ScimToken.created_at), SortKey(ScimToken.id))
@@ -21,7 +24,17 @@ DIRECTORY = ORG + "/directories/<directory_id>"
 def directory_document(directory: Directory) -> dict[str, Any]:
     return {"id": directory.id, "name": directory.name, "idp": directory.idp,
             "scim_path": f"/scim/v2/directories/{directory.id}",
-            "created_at": directory.created_at}
+            "created_at": directory.created_at, "rate_limit": _effective_limit(directory)}
+
+
+def _effective_limit(directory: Directory) -> dict[str, Any]:
+    """The limit each of the directory's SCIM tokens gets: its own, or the server's."""
+    own = service.directory_rate_limit(directory)
+    if own is not None:
+        return {**own, "source": "directory"}
+    config = current_app.config["SCIM"]
+    return {"per_second": config.rate_limit_scim_per_second,
+            "burst": config.rate_limit_scim_burst, "source": "server"}
 
 
 @endpoint(ORG + "/directories", "GET", permission="directories:read", tag="directories",
@@ -37,8 +50,23 @@ def list_directories(query: dict[str, Any]) -> Page:
           summary="Create a directory with an identity-provider profile",
           body=DirectoryCreateSchema, response=DirectorySchema, statuses=(201,))
 def create_directory(body: dict[str, Any]) -> dict[str, Any]:
-    directory = service.create_directory(db.session(), auth.org_id(), body["name"], body["idp"],
+    session = db.session()
+    directory = service.create_directory(session, auth.org_id(), body["name"], body["idp"],
                                          auth.actor())
+    if body.get("rate_limit"):
+        service.update_directory(session, directory, auth.actor(), rate_limit=body["rate_limit"])
+    return directory_document(directory)
+
+
+@endpoint(DIRECTORY, "PATCH", permission="directories:write", tag="directories",
+          summary="Rename a directory or set its tokens' rate limit (null: server default)",
+          body=DirectoryUpdateSchema, response=DirectorySchema)
+def update_directory(directory_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    session = db.session()
+    directory = service.get_directory(session, auth.org_id(), directory_id)
+    service.update_directory(session, directory, auth.actor(), name=body.get("name"),
+                             rate_limit=body.get("rate_limit"),
+                             clear_rate_limit="rate_limit" in body and body["rate_limit"] is None)
     return directory_document(directory)
 
 

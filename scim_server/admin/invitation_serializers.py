@@ -103,21 +103,24 @@ class InvitationProductSchema(Schema):
 
 
 class InvitationSchema(Schema):
-    id = out(fields.String())
+    id = out(fields.String(allow_none=True, metadata={
+        "description": "null for an account never invited (listed by "
+                       "status=invitation_not_sent, e.g. a synced account)"}))
     account_id = out(fields.String())
     email = out(fields.String(allow_none=True))
-    state = out(fields.String(validate=validate.OneOf(INVITATION_STATES)))
+    state = out(fields.String(allow_none=True, validate=validate.OneOf(INVITATION_STATES)))
     invitation_status = out(fields.String(validate=validate.OneOf(INVITATION_STATUSES)))
     send_email = out(fields.Boolean())
     email_status = out(fields.String(allow_none=True, validate=validate.OneOf(OUTBOX_STATES),
                                      metadata={"description": "state of its outbox email"}))
     products = out(fields.List(fields.Nested(InvitationProductSchema)))
     groups = out(fields.List(fields.String()))
-    site_role = out(fields.String(validate=validate.OneOf(SITE_ROLES)))
+    site_role = out(fields.String(allow_none=True, validate=validate.OneOf(SITE_ROLES)))
     message = out(fields.String(allow_none=True))
-    created_at = out(fields.DateTime())
-    expires_at = out(fields.DateTime())
-    email_sent_at = out(fields.DateTime(allow_none=True))
+    created_at = out(fields.DateTime(allow_none=True))
+    expires_at = out(fields.DateTime(allow_none=True))
+    email_sent_at = out(fields.DateTime(allow_none=True, metadata={
+        "description": "when the email was really delivered (null while queued)"}))
     accepted_at = out(fields.DateTime(allow_none=True))
     revoked_at = out(fields.DateTime(allow_none=True))
 

@@ -25,6 +25,9 @@ from .pagination import Page, SortKey, paginate
 from .serializers import EmptySchema
 
 KEYS = (SortKey(Invitation.created_at, descending=True), SortKey(Invitation.id, descending=True))
+ACCOUNT_KEYS = (SortKey(Account.created_at, descending=True),
+                SortKey(Account.id, descending=True))
+NOT_SENT = "invitation_not_sent"
 INVITATION = ORG + "/invitations/<invitation_id>"
 
 
@@ -40,17 +43,39 @@ def invitation_documents(session: Session, invitations: list[Invitation]
     account_ids = list(dict.fromkeys(i.account_id for i in invitations))
     accounts = {a.id: a for a in (session.get(Account, a) for a in account_ids) if a}
     statuses = invitation_statuses(session, list(accounts.values()))
-    emails = queries.email_states(session, invitations)
+    emails = queries.email_deliveries(session, invitations)
     return [{
         "id": i.id, "account_id": i.account_id,
         "email": accounts[i.account_id].email if i.account_id in accounts else None,
         "state": i.state, "invitation_status": statuses.get(i.account_id, "no_site_access"),
-        "send_email": i.send_email, "email_status": emails.get(i.id),
+        "send_email": i.send_email, "email_status": emails.get(i.id, (None, None))[0],
         "products": i.products or [], "groups": i.groups or [], "site_role": i.site_role,
         "message": i.message, "created_at": i.created_at, "expires_at": i.expires_at,
-        "email_sent_at": i.email_sent_at, "accepted_at": i.accepted_at,
+        "email_sent_at": emails.get(i.id, (None, None))[1], "accepted_at": i.accepted_at,
         "revoked_at": i.revoked_at,
     } for i in invitations]
+
+
+def _not_sent(session: Session, query: dict[str, Any]) -> Page:
+    """Accounts whose status is `invitation_not_sent`, with their current invitation or,
+    for accounts never invited (synced ones), an entry with `id: null`."""
+    stmt = queries.accounts_by_status_query(auth.org_id(), NOT_SENT)
+    if query.get("account_id"):
+        stmt = stmt.where(Account.id == query["account_id"])
+    page = paginate(session, stmt, ACCOUNT_KEYS, limit=query.get("limit"),
+                    cursor=query.get("cursor"))
+    current = queries.current_invitations(session, [a.id for a in page.items])
+    documents = {d["account_id"]: d for d in invitation_documents(session, list(current.values()))}
+    return Page([documents.get(a.id) or _never_invited(a) for a in page.items],
+                page.next_cursor, page.total)
+
+
+def _never_invited(account: Account) -> dict[str, Any]:
+    return {"id": None, "account_id": account.id, "email": account.email, "state": None,
+            "invitation_status": NOT_SENT, "send_email": False, "email_status": None,
+            "products": [], "groups": [], "site_role": None, "message": None,
+            "created_at": None, "expires_at": None, "email_sent_at": None,
+            "accepted_at": None, "revoked_at": None}
 
 
 @endpoint(ORG + "/invitations", "POST", permission="invitations:write", tag="invitations",
@@ -69,6 +94,8 @@ def create_invitations(body: dict[str, Any]) -> dict[str, Any]:
           summary="List invitations, newest first; filter by invitation status or state")
 def list_invitations(query: dict[str, Any]) -> Page:
     session = db.session()
+    if query.get("status") == NOT_SENT and not query.get("state"):
+        return _not_sent(session, query)
     stmt = queries.invitations_query(auth.org_id(), status=query.get("status"),
                                      state=query.get("state"),
                                      account_id=query.get("account_id"))

@@ -109,9 +109,23 @@ class MemberSchema(Schema):
             raise ValidationError("give exactly one of account_id or group_id", "_schema")
 
 
+class RateLimitSchema(Schema):
+    """A bucket of `burst` requests refilled at `per_second` (docs/operations.md#rate-limits)."""
+
+    per_second = fields.Float(required=True, validate=validate.Range(min=0.01, max=100_000))
+    burst = fields.Integer(required=True, strict=True, validate=validate.Range(min=1,
+                                                                               max=1_000_000))
+
+
 class DirectoryCreateSchema(Schema):
     name = fields.String(required=True, validate=NAME)
     idp = fields.String(load_default="generic", validate=validate.OneOf(IDP_PROFILES))
+    rate_limit = fields.Nested(RateLimitSchema, allow_none=True)
+
+
+class DirectoryUpdateSchema(Schema):
+    name = fields.String(validate=NAME)
+    rate_limit = fields.Nested(RateLimitSchema, allow_none=True)
 
 
 class TokenCreateSchema(Schema):
@@ -145,6 +159,7 @@ class UsersQuerySchema(PageQuerySchema):
     last_active_before = fields.AwareDateTime(metadata={
         "description": "last active before this time, or never"})
     last_active_since = fields.AwareDateTime()
+    invitation_status = fields.String(validate=validate.OneOf(INVITATION_STATUSES))
 
 
 class GroupsQuerySchema(PageQuerySchema):
@@ -295,6 +310,13 @@ class DirectorySchema(Schema):
     idp = out(fields.String(validate=validate.OneOf(IDP_PROFILES)))
     scim_path = out(fields.String())
     created_at = out(fields.DateTime())
+    rate_limit = out(fields.Nested(lambda: EffectiveRateLimitSchema()))
+
+
+class EffectiveRateLimitSchema(Schema):
+    per_second = out(fields.Float())
+    burst = out(fields.Integer())
+    source = out(fields.String(validate=validate.OneOf(("directory", "server"))))
 
 
 class TokenSchema(Schema):

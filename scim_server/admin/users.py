@@ -70,7 +70,8 @@ def list_users(query: dict[str, Any]) -> Page:
         status=query.get("status"), source=query.get("source"), product_id=query.get("product"),
         q=query.get("q"), directory_id=query.get("directory_id"),
         last_active_before=query.get("last_active_before"),
-        last_active_since=query.get("last_active_since"))
+        last_active_since=query.get("last_active_since"),
+        invitation_status=query.get("invitation_status"))
     page = paginate(session, org_accounts.accounts_query(auth.org_id(), filters), KEYS,
                     limit=query.get("limit"), cursor=query.get("cursor"))
     return Page(account_documents(session, page.items), page.next_cursor, page.total)

@@ -1,17 +1,17 @@
 """`scim-server bootstrap` and `scim-server quickstart`: a tenant ready to provision."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Directory, Organization
 from ..models.directory import IDP_PROFILES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
 from ..services.email_addresses import check_email_address
+from . import demo
 from .common import command_session, echo_json, make_app, upgrade_database
 from .serve import run_server
 
@@ -25,10 +25,7 @@ def _bootstrap(session: Session, org_name: str, directory_name: str, idp: str,
     key = admin_keys.issue_admin_key(session, org, ["org-admin"], actor, name="bootstrap")
     if admin_email:
         check_email_address(admin_email)
-        session.add(Account(org_id=org.id, email=admin_email, email_norm=admin_email.lower(),
-                            email_verified=True, is_org_admin=True, source="invited",
-                            has_accessed=True, display_name=admin_email))
-        session.flush()
+        demo.ensure_org_admin(session, org, admin_email)
     scim_path = f"/scim/v2/directories/{directory.id}"
     return {
         "org_id": org.id,
@@ -66,26 +63,33 @@ def bootstrap(org_name: str, directory_name: str, idp: str, admin_email: str | N
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def quickstart(host: str, port: int) -> None:
-    """Migrate, make sure a demo tenant exists, print fresh credentials, and serve."""
+@click.option("--admin-email", default=None,
+              help="Make this address an org admin of the demo organization (admin emails).")
+@click.option("--print-env", is_flag=True,
+              help="Only print the export lines (for eval) and exit; serve later with `serve`.")
+def quickstart(host: str, port: int, admin_email: str | None, print_env: bool) -> None:
+    """Migrate, make sure a demo tenant exists, issue fresh credentials, and serve.
+
+    Each run revokes the previous quickstart credentials, prints `export` lines for a
+    shell (also saved to ./scim-server.env, mode 0600) and serves on HOST:PORT.
+    """
+    base_url = demo.url_for(host, port)
+    os.environ.setdefault("SCIM_PUBLIC_URL", base_url)  # links and meta.location on this port
     app = make_app()
     upgrade_database(app)
     with command_session(app) as session:
-        directory = session.scalars(select(Directory).order_by(Directory.created_at)).first()
-        if directory is None:
-            payload = _bootstrap(session, "Example Org", "Default directory", "generic", None,
-                                 app.config["SCIM"].public_url)
-        else:
-            org = session.get(Organization, directory.org_id)
-            assert org is not None
-            token = tenancy.issue_scim_token(session, directory, Actor.cli(), name="quickstart")
-            key = admin_keys.issue_admin_key(session, org, ["org-admin"], Actor.cli(),
-                                             name="quickstart")
-            scim_path = f"/scim/v2/directories/{directory.id}"
-            payload = {"org_id": org.id, "directory_id": directory.id, "scim_path": scim_path,
-                       "scim_url": app.config["SCIM"].public_url + scim_path,
-                       "scim_token": token.secret, "admin_key": key.secret}
-    echo_json(payload)
-    click.echo(f"Try: curl -H 'Authorization: Bearer {payload['scim_token']}' "
-               f"http://{host}:{port}{payload['scim_path']}/Users", err=True)
+        payload = demo.fresh_demo_credentials(session, base_url, admin_email)
+    lines = demo.export_lines(payload)
+    env_file = demo.write_env_file(lines)
+    click.echo(lines, nl=False)
+    if print_env:
+        return
+    note = f" ({payload['revoked']} earlier quickstart credentials revoked)" \
+        if payload["revoked"] else ""
+    click.echo(f"\nCredentials saved to {env_file}{note}. In another terminal:\n"
+               f"  . {env_file}\n"
+               f"  curl -H \"Authorization: Bearer $SCIM_TOKEN\" \"$SCIM_URL/Users\"\n"
+               f"  curl -H \"Authorization: Bearer $ADMIN_KEY\" \"$ADMIN_URL/users\"\n"
+               f"API reference: {base_url}/admin/v1/docs · guide: docs/guide.md\n"
+               f"Serving on {base_url} (Ctrl-C stops).", err=True)
     run_server(host, port, workers=1)

@@ -9,7 +9,7 @@ from ..models import Directory, Organization
 from ..models.admin_key import ADMIN_SCOPES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
-from .common import command_session, echo_json, make_app, upgrade_database
+from .common import command_session, echo_json, make_app, require_database
 
 
 @click.group("token")
@@ -25,7 +25,7 @@ def token_group() -> None:
 def create_token(directory_id: str, name: str, expires_days: int | None, as_json: bool) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         directory = session.get(Directory, directory_id)
         if directory is None:
@@ -33,7 +33,9 @@ def create_token(directory_id: str, name: str, expires_days: int | None, as_json
         expires = timedelta(days=expires_days) if expires_days else None
         issued = tenancy.issue_scim_token(session, directory, Actor.cli(), name=name,
                                           expires_in=expires)
-        payload = {"token_id": issued.token.id, "directory_id": directory.id,
+        # `id` as in `POST directories/{id}/tokens`; `token_id` stays as an alias.
+        payload = {"id": issued.token.id, "token_id": issued.token.id,
+                   "directory_id": directory.id,
                    "scim_token": issued.secret,
                    "expires_at": issued.token.expires_at.isoformat()
                    if issued.token.expires_at else None}
@@ -48,7 +50,7 @@ def create_token(directory_id: str, name: str, expires_days: int | None, as_json
 def revoke_token(token_id: str) -> None:
     """Revoke a token by its id; it stops working at once."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         tenancy.revoke_scim_token(session, token_id, Actor.cli())
     click.echo(f"revoked {token_id}")
@@ -70,7 +72,7 @@ def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,
                      expires_days: int | None, as_json: bool) -> None:
     """Issue an admin key; it is printed once and only its hash is kept."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         org = session.get(Organization, org_id)
         if org is None:
@@ -78,8 +80,12 @@ def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,
         expires = timedelta(days=expires_days) if expires_days else None
         issued = admin_keys.issue_admin_key(session, org, list(scopes), Actor.cli(),
                                             name=name, expires_in=expires)
-        payload = {"admin_key": issued.secret, "key_id": issued.key.id,
-                   "scopes": issued.key.scopes}
+        # The same names as `POST admin-keys`; `key_id` stays as an alias of `id`.
+        payload = {"id": issued.key.id, "name": issued.key.name,
+                   "scopes": issued.key.scopes,
+                   "expires_at": issued.key.expires_at.isoformat()
+                   if issued.key.expires_at else None,
+                   "admin_key": issued.secret, "key_id": issued.key.id}
     if as_json:
         echo_json(payload)
     else:
@@ -88,11 +94,11 @@ def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,
 
 @admin_key_group.command("revoke")
 @click.option("--org", "org_id", required=True)
-@click.argument("key_id")
+@click.argument("key_id", metavar="ID")
 def revoke_admin_key(org_id: str, key_id: str) -> None:
-    """Revoke an admin key by its id."""
+    """Revoke an admin key by its `id` (as `admin-key create` and `GET admin-keys` show it)."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     with command_session(app) as session:
         admin_keys.revoke_admin_key(session, org_id, key_id, Actor.cli())
     click.echo(f"revoked {key_id}")

@@ -1,4 +1,8 @@
-"""`scim-server outbox send [--once]`: deliver queued emails over `SCIM_SMTP_URL`.
+"""`scim-server outbox send [--once]`: deliver queued emails over `SCIM_SMTP_URL`;
+`scim-server outbox show`: read emails, links included, in the terminal.
+
+`SCIM_SMTP_URL=console:` (development) makes `send` print each email to the terminal
+instead of an SMTP server, and count it as sent.
 
 Without `--once` it is a worker loop (stop it with SIGTERM or Ctrl-C: the message in
 flight is finished first); run as many as you like on PostgreSQL. `--once` delivers what
@@ -6,6 +10,7 @@ is due now, tries each message at most once, prints a JSON summary and exits.
 """
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -15,15 +20,19 @@ from typing import Iterator
 
 import click
 from flask import Flask
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import db
 from ..config import Config
 from ..services.expiry_warnings import queue_expiry_warnings
-from ..services.mailer import Mailer, parse_smtp_url
+from ..models import OutboxMessage
+from ..services.console_mailer import ConsoleMailer, is_console_url
+from ..services.console_mailer import render as render_email
+from ..services.mailer import Envelope, Mailer, parse_smtp_url
 from ..services.outbox_worker import (BatchReport, Transaction, WorkerSettings, new_worker_id,
                                       run)
-from .common import echo_json, make_app
+from .common import echo_json, make_app, require_database
 
 MAINTENANCE_EVERY_SECONDS = 3600.0
 
@@ -66,12 +75,18 @@ def send(once: bool) -> None:
     app = make_app()
     config: Config = app.config["SCIM"]
     if not config.smtp_url:
-        raise click.ClickException("SCIM_SMTP_URL is not set; emails stay queued until it is")
-    try:
-        smtp = parse_smtp_url(config.smtp_url, sender=config.smtp_from,
-                              timeout=config.smtp_timeout_seconds)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(
+            "SCIM_SMTP_URL is not set; emails stay queued until it is (for development, "
+            "SCIM_SMTP_URL=console: prints them here, or read them with `outbox show`)")
+    if is_console_url(config.smtp_url):
+        smtp: Mailer | ConsoleMailer = ConsoleMailer(sys.stdout, config.smtp_from)
+    else:
+        try:
+            smtp = Mailer(parse_smtp_url(config.smtp_url, sender=config.smtp_from,
+                                         timeout=config.smtp_timeout_seconds))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    require_database(app)
     transaction = transactions(app)
     worker_id = new_worker_id()
     stop = threading.Event()
@@ -92,9 +107,10 @@ def send(once: bool) -> None:
                    f"{len(report.retrying)}, dead {len(report.dead)}, released "
                    f"{len(report.released)}", file=sys.stderr)
 
-    click.echo(f"outbox {worker_id}: delivering to {smtp!r}", file=sys.stderr)
+    target = smtp if isinstance(smtp, ConsoleMailer) else smtp.settings
+    click.echo(f"outbox {worker_id}: delivering to {target!r}", file=sys.stderr)
     maintenance()
-    with Mailer(smtp) as mailer:
+    with smtp as mailer:
         total = run(transaction, mailer, worker_settings(config), once=once,
                     poll_seconds=config.outbox_poll_seconds, stop=stop,
                     on_idle=maintenance, on_batch=log, worker_id=worker_id)
@@ -102,3 +118,42 @@ def send(once: bool) -> None:
         echo_json({"worker_id": worker_id, "sent": len(total.sent),
                    "retrying": len(total.retrying), "dead": len(total.dead),
                    "released": len(total.released)})
+
+
+@outbox_group.command("show")
+@click.option("--to", "recipient", default=None, help="Only emails to this address.")
+@click.option("--status", type=click.Choice(("queued", "sending", "sent", "failed", "dead")),
+              default=None, help="Only emails in this state.")
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(recipient: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """Print the newest emails with their text and links (development: no SMTP needed)."""
+    app = make_app()
+    require_database(app)
+    config: Config = app.config["SCIM"]
+    with app.app_context():
+        session = db.new_session(app, writes=False)
+        try:
+            query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                                   OutboxMessage.id.desc()).limit(limit)
+            if recipient:
+                query = query.where(func.lower(OutboxMessage.to) == recipient.lower())
+            if status:
+                query = query.where(OutboxMessage.status == status)
+            messages = session.scalars(query).all()
+        finally:
+            session.close()
+    if as_json:
+        click.echo(json.dumps({"data": [
+            {"id": m.id, "to": m.to, "template": m.template, "status": m.status,
+             "subject": m.subject, "body_text": m.body_text,
+             "created_at": m.created_at.isoformat()} for m in messages]}, indent=2))
+        return
+    if not messages:
+        click.echo("no emails", err=True)
+    for message in messages:
+        envelope = Envelope(id=message.id, message_id=message.message_id, to=message.to,
+                            subject=message.subject, body_text=message.body_text,
+                            body_html=None)
+        click.echo(f"[{message.status}] {message.template}")
+        click.echo(render_email(envelope, config.smtp_from), nl=False)

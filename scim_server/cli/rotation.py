@@ -7,7 +7,7 @@ import click
 
 from ..services import token_rotation
 from ..services.actors import Actor
-from .common import command_session, echo_json, make_app, upgrade_database
+from .common import command_session, echo_json, make_app, require_database
 
 
 @click.command("rotate")
@@ -19,7 +19,7 @@ from .common import command_session, echo_json, make_app, upgrade_database
 def rotate_token(token_id: str, overlap_hours: float | None, as_json: bool) -> None:
     """Issue a successor token (printed once); the old one expires after the overlap."""
     app = make_app()
-    upgrade_database(app)
+    require_database(app)
     hours = app.config["SCIM"].token_rotation_overlap_hours if overlap_hours is None \
         else overlap_hours
     with command_session(app) as session:

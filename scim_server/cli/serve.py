@@ -11,6 +11,7 @@
   balancer, not the server, closes idle connections (no reset races on reuse).
 - `forwarded_allow_ips` empty: gunicorn itself trusts no `X-Forwarded-*`; the application
   applies them only when `SCIM_TRUST_FORWARDED_HEADERS` is set (ops/security.py).
+- Gunicorn's own log lines are JSON too (`gunicorn_logging.py`), like every other line.
 - No gunicorn control socket (`gunicornc`): signals are the management interface.
 - Metrics with several workers need a shared folder (`PROMETHEUS_MULTIPROC_DIR`); one
   is made when it is unset, and emptied at start either way.
@@ -74,6 +75,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = 4,
         "accesslog": None,  # the application writes one JSON line per request instead
         "errorlog": "-",
         "loglevel": "info",
+        "logger_class": "scim_server.cli.gunicorn_logging.JsonGunicornLogger",  # JSON lines
         "proc_name": "scim-server",
         "child_exit": _forget_worker_metrics,
         # gunicorn 25+ opens a management socket in $HOME by default: one path per user, so

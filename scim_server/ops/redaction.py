@@ -37,6 +37,11 @@ _KEY_VALUE = re.compile(
 _URL_PASSWORD = re.compile(
     r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,30}://[^:/@\s]{1,256}:)[^@\s/]{1,256}@")
 SQL_PARAMETERS = "[parameters: "  # SQLAlchemy prints a failed statement's values on one line
+# The server's own words after `bearer`/`basic` ("the bearer token is unknown") and
+# placeholders ("Bearer <key>") are hints, not secrets: a short lowercase word or a value
+# in angle brackets stays; anything with a digit, a capital, a symbol or length is masked.
+_PROSE_WORD = re.compile(r"[a-z]{1,12}")
+_PLACEHOLDER = re.compile(r"(?i)(?:(?:bearer|basic)[ \t]{1,8})?<[a-z _\-]{1,40}>")
 
 _literals: set[str] = set()
 _literals_lock = threading.Lock()
@@ -57,10 +62,24 @@ def redact(text: str) -> str:
         if literal in text:
             text = text.replace(literal, MASK)
     text = _mask_sql_parameters(text)
-    text = _KEY_VALUE.sub(lambda m: m.group(1) + _masked_like(m.group(2)), text)
+    text = _KEY_VALUE.sub(_mask_key_value, text)
     text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
-    text = _AUTH_SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    text = _AUTH_SCHEME.sub(_mask_credential, text)
     return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+
+
+def _mask_key_value(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if _PLACEHOLDER.fullmatch(value) or _PLACEHOLDER.fullmatch(value + ">"):
+        return match.group(0)
+    return match.group(1) + _masked_like(value)
+
+
+def _mask_credential(match: re.Match[str]) -> str:
+    value = match.group(0)[len(match.group(1)) + len(match.group(2)):]
+    if _PROSE_WORD.fullmatch(value):
+        return match.group(0)
+    return match.group(1) + match.group(2) + MASK
 
 
 def _mask_sql_parameters(text: str) -> str:

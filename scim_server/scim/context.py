@@ -60,6 +60,10 @@ def authenticate(directory_id: str) -> None:
         token = tenancy.find_usable_token(session, secret.strip())
         if token is None:
             rate_limit.record_failed_authentication()
+            kind = secrets.credential_kind(secret.strip())
+            if kind not in (None, "a SCIM token"):
+                raise Unauthorized(f"this is {kind}, not a SCIM token: SCIM wants a token "
+                                   "of this directory (admin keys work on /admin/v1)")
             raise Unauthorized("the bearer token is unknown, expired or revoked")
         found = session.get(Directory, token.directory_id)
         if found is None:

@@ -7,7 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..models import Directory, Organization, ScimToken, ToleranceCounter
-from . import tenancy
+from . import audit, tenancy
 from .actors import Actor
 from .errors import NotFound
 
@@ -60,3 +60,37 @@ def revoke_token(session: Session, directory: Directory, token_id: str, actor: A
 def tolerances_query(directory_id: str) -> Select:
     """Which identity-provider workarounds fired for the directory, and how often."""
     return select(ToleranceCounter).where(ToleranceCounter.directory_id == directory_id)
+
+
+RATE_LIMIT_SETTING = "rate_limit"
+
+
+def directory_rate_limit(directory: Directory) -> dict[str, float] | None:
+    """The directory's own SCIM rate limit (`per_second`, `burst`), or None for the default."""
+    stored = (directory.settings or {}).get(RATE_LIMIT_SETTING)
+    return dict(stored) if isinstance(stored, dict) else None
+
+
+def update_directory(session: Session, directory: Directory, actor: Actor, *,
+                     name: str | None = None, rate_limit: dict[str, float] | None = None,
+                     clear_rate_limit: bool = False) -> Directory:
+    """Rename a directory or set (or clear, back to the server default) its tokens' limit."""
+    changes: dict[str, object] = {}
+    if name is not None and name != directory.name:
+        directory.name = name
+        changes["name"] = name
+    if rate_limit is not None or clear_rate_limit:
+        settings = dict(directory.settings or {})
+        if rate_limit is None:
+            settings.pop(RATE_LIMIT_SETTING, None)
+        else:
+            settings[RATE_LIMIT_SETTING] = {"per_second": float(rate_limit["per_second"]),
+                                            "burst": int(rate_limit["burst"])}
+        directory.settings = settings  # a new dict, so the JSON column is seen as changed
+        changes[RATE_LIMIT_SETTING] = settings.get(RATE_LIMIT_SETTING)
+    if changes:
+        session.flush()
+        audit.record(session, org_id=directory.org_id, actor=actor,
+                     action="directory.updated", target_type="directory",
+                     target_id=directory.id, changes=changes)
+    return directory

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, OutboxMessage, utcnow
 from .errors import NotFound
-from .invitation_status import invitation_status_clause
+from .invitation_status import (account_status_clause, invitation_status_clause,
+                                is_current_invitation)
 from .invitation_tokens import invitation_cause
 from .outbox import message_id_for
 
@@ -34,14 +35,37 @@ def invitations_query(org_id: str, *, status: str | None = None, state: str | No
     return stmt
 
 
-def email_states(session: Session, invitations: Iterable[Invitation]) -> dict[str, str]:
-    """The outbox state of each invitation's email, keyed by invitation id (none: absent)."""
+def email_deliveries(session: Session, invitations: Iterable[Invitation]
+                     ) -> dict[str, tuple[str, datetime | None]]:
+    """Each invitation's email: its outbox state and when it was really sent (None while
+    queued), keyed by invitation id; an invitation without email is absent."""
     by_message = {message_id_for(invitation_cause(i.id)): i.id for i in invitations}
     if not by_message:
         return {}
-    rows = session.execute(select(OutboxMessage.message_id, OutboxMessage.status)
-                           .where(OutboxMessage.message_id.in_(list(by_message))))
-    return {by_message[message_id]: status for message_id, status in rows}
+    rows = session.execute(
+        select(OutboxMessage.message_id, OutboxMessage.status, OutboxMessage.sent_at)
+        .where(OutboxMessage.message_id.in_(list(by_message))))
+    return {by_message[message_id]: (status, sent_at) for message_id, status, sent_at in rows}
+
+
+def email_states(session: Session, invitations: Iterable[Invitation]) -> dict[str, str]:
+    """The outbox state of each invitation's email, keyed by invitation id (none: absent)."""
+    return {key: state for key, (state, _sent) in email_deliveries(session, invitations).items()}
+
+
+def accounts_by_status_query(org_id: str, status: str, now: datetime | None = None) -> Select:
+    """Accounts whose invitation status is `status`, invited or not (synced accounts)."""
+    return select(Account).where(Account.org_id == org_id,
+                                 account_status_clause(status, now or utcnow()))
+
+
+def current_invitations(session: Session, account_ids: list[str]) -> dict[str, Invitation]:
+    """Each account's newest invitation that was not superseded, keyed by account id."""
+    if not account_ids:
+        return {}
+    rows = session.scalars(select(Invitation).where(Invitation.account_id.in_(account_ids),
+                                                    is_current_invitation()))
+    return {row.account_id: row for row in rows}
 
 
 def outbox_query(org_id: str, *, status: str | None = None, template: str | None = None,

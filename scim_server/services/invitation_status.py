@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Account, Invitation, Site, SiteAccess, utcnow
@@ -118,3 +118,23 @@ def invitation_status_clause(status: str, now: datetime | None = None) -> Column
         INVITATION_PENDING: and_(waiting, sent, Invitation.expires_at > now),
     }
     return and_(is_current_invitation(), conditions[status])
+
+
+def account_status_clause(status: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL over `Account`: the account's invitation status is `status` (as `_status` says),
+    whether or not it has an invitation at all (synced accounts usually have none)."""
+    now = now or utcnow()
+    matching = exists(select(Invitation.id).where(
+        Invitation.account_id == Account.id, invitation_status_clause(status, now)))
+    current = exists(select(Invitation.id).where(
+        Invitation.account_id == Account.id, is_current_invitation()))
+    inactive = or_(Account.status != "active", _removed_everywhere())
+    accessed = or_(Account.has_accessed.is_(True), Account.last_active_at.is_not(None))
+    without_invitation = {
+        NO_SITE_ACCESS: inactive,
+        HAS_SITE_ACCESS: and_(not_(inactive), accessed),
+        INVITATION_NOT_SENT: and_(not_(inactive), not_(accessed)),
+        INVITATION_EXPIRED: false(),
+        INVITATION_PENDING: false(),
+    }[status]
+    return or_(matching, and_(not_(current), without_invitation))

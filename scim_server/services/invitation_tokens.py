@@ -73,9 +73,14 @@ def issue(session: Session, account: Account, actor: Actor, settings: Invitation
           message: str | None = None, now: datetime | None = None) -> Invitation:
     """A new invitation for `account`, superseding its pending ones; emailed if asked."""
     now = now or utcnow()
+    replaced = session.scalars(select(Invitation.id).where(
+        Invitation.account_id == account.id, Invitation.state == "pending")).all()
     session.execute(update(Invitation)
                     .where(Invitation.account_id == account.id, Invitation.state == "pending")
                     .values(state="superseded").execution_options(synchronize_session="fetch"))
+    # One email, one live link: the replaced invitations' unsent emails are not sent.
+    outbox.cancel_unsent(session, [invitation_cause(i) for i in replaced],
+                         "cancelled: a newer invitation replaced this one")
     token = secrets.generate(secrets.INVITATION_PREFIX)
     invitation = Invitation(
         org_id=account.org_id, account_id=account.id, token_hash=secrets.digest(token),
@@ -93,7 +98,8 @@ def issue(session: Session, account: Account, actor: Actor, settings: Invitation
                            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
                            "message": message, "site_role": site_role,
                            "products": _product_names(session, invitation.products)})
-        invitation.email_sent_at = now
+        # email_sent_at is the outbox's sent_at (invitation_queries.email_deliveries):
+        # queued is not sent.
     audit.record(session, org_id=account.org_id, actor=actor, action="invitation.issued",
                  target_type="user", target_id=account.id,
                  changes={"invitation_id": invitation.id, "send_email": send_email,
@@ -166,6 +172,8 @@ def revoke(session: Session, org_id: str, invitation_id: str, actor: Actor,
     invitation.state = "revoked"
     invitation.revoked_at = now or utcnow()
     session.flush()
+    outbox.cancel_unsent(session, [invitation_cause(invitation.id)],
+                         "cancelled: the invitation was revoked")
     audit.record(session, org_id=org_id, actor=actor, action="invitation.revoked",
                  target_type="user", target_id=invitation.account_id,
                  changes={"invitation_id": invitation.id})

@@ -13,6 +13,7 @@ from . import audit
 from .actors import Actor
 from .email_addresses import check_email_address
 from .errors import Conflict, NotFound
+from .invitation_status import account_status_clause
 from .product_access import accounts_with_product
 
 IDP_OWNED_FIELDS = ("email", "display_name")
@@ -46,6 +47,7 @@ class AccountFilters:
     directory_id: str | None = None
     last_active_before: datetime | None = None
     last_active_since: datetime | None = None
+    invitation_status: str | None = None
 
 
 def _like_pattern(text: str) -> str:
@@ -75,6 +77,8 @@ def accounts_query(org_id: str, filters: AccountFilters) -> Select:
                               Account.last_active_at < filters.last_active_before))
     if filters.last_active_since:
         stmt = stmt.where(Account.last_active_at >= filters.last_active_since)
+    if filters.invitation_status:
+        stmt = stmt.where(account_status_clause(filters.invitation_status))
     return stmt
 
 

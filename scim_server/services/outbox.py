@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,3 +141,24 @@ def enqueue(session: Session, *, org_id: str | None, to: str, template: str,
             raise
         return existing
     return message
+
+
+CANCELLABLE = ("queued", "failed")  # not claimed by a worker: nobody is sending them now
+
+
+def cancel_unsent(session: Session, causes: Iterable[str], reason: str) -> int:
+    """Make the not-yet-sent emails of these causes `dead` with `reason`, in one statement.
+
+    A message a worker has claimed (`sending`) or delivered (`sent`) is left alone: the
+    compare on `status` makes the cancel and a worker's claim exclude each other.
+    """
+    message_ids = [message_id_for(cause) for cause in causes]
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.message_id.in_(message_ids),
+               OutboxMessage.status.in_(CANCELLABLE))
+        .values(status="dead", last_error=reason, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)

@@ -35,3 +35,13 @@ def hint(secret: str) -> str:
     """What admins see later to tell secrets apart: the prefix and the last four characters."""
     prefix = next((p for p in PREFIXES if secret.startswith(p)), "")
     return f"{prefix}…{secret[-4:]}"
+
+
+CREDENTIAL_KINDS = {SCIM_TOKEN_PREFIX: "a SCIM token", ADMIN_KEY_PREFIX: "an admin key",
+                    INVITATION_PREFIX: "an invitation token"}
+
+
+def credential_kind(secret: str) -> str | None:
+    """What a secret is, told by its prefix ("an admin key"), or None when it has none."""
+    return next((kind for prefix, kind in CREDENTIAL_KINDS.items()
+                 if secret.startswith(prefix)), None)

@@ -59,6 +59,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", ORG + "/directories"): {"org-admin", "read-only"},
     ("POST", ORG + "/directories"): ADMIN,
     ("GET", ORG + "/directories/<directory_id>"): {"org-admin", "read-only"},
+    ("PATCH", ORG + "/directories/<directory_id>"): ADMIN,
     ("GET", ORG + "/directories/<directory_id>/tokens"): {"org-admin", "read-only"},
     ("POST", ORG + "/directories/<directory_id>/tokens"): ADMIN,
     ("DELETE", ORG + "/directories/<directory_id>/tokens/<token_id>"): ADMIN,

@@ -15,7 +15,6 @@ import os
 from collections import Counter
 from typing import Any
 
-import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings

@@ -119,6 +119,8 @@ def test_every_live_response_matches_the_document(
     api.get("/directories")
     directory = api.post("/directories", json={"name": "Okta", "idp": "okta"}).get_json()
     api.get(f"/directories/{directory['id']}")
+    api.patch(f"/directories/{directory['id']}", json={"rate_limit": {"per_second": 5,
+                                                                      "burst": 10}})
     token = api.post(f"/directories/{directory['id']}/tokens", json={}).get_json()
     api.get(f"/directories/{directory['id']}/tokens")
     api.delete(f"/directories/{directory['id']}/tokens/{token['id']}")
