@@ -15,7 +15,12 @@ from ..services.errors import DomainError
 
 
 def make_app() -> Flask:
-    return create_app(Config.from_env())
+    """The application for one command; its database connections close with the command."""
+    app = create_app(Config.from_env())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(app.extensions[db.EXTENSION_KEY][0].dispose)
+    return app
 
 
 def upgrade_database(app: Flask) -> None:
