@@ -18,11 +18,16 @@ from ..services.errors import DomainError
 
 
 def make_app() -> Flask:
+    """The application for one command; its database connections close with the command."""
     try:
         config = Config.from_env()
     except ValueError as exc:  # a malformed SCIM_* variable: say which, no traceback
         raise click.ClickException(str(exc)) from None
-    return create_app(config)
+    app = create_app(config)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(app.extensions[db.EXTENSION_KEY][0].dispose)
+    return app
 
 
 def upgrade_database(app: Flask) -> None:
