@@ -7,6 +7,7 @@ from .base import Base, new_id, utcnow
 from .directory import Directory, ScimToken
 from .directory_user import DirectoryUser, DirectoryUserValue
 from .domain_rule import DomainRule
+from .emailed_link import EmailedLink
 from .group import Group, GroupMember
 from .invitation import Invitation
 from .organization import Organization, Site
@@ -16,7 +17,7 @@ from .tolerance import ToleranceCounter
 
 __all__ = [
     "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "Directory",
-    "DirectoryUser", "DirectoryUserValue", "DomainRule", "Group", "GroupMember",
+    "DirectoryUser", "DirectoryUserValue", "DomainRule", "EmailedLink", "Group", "GroupMember",
     "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
     "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
 ]

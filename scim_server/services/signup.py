@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from ..models import AccessRequest, Account, Product
 from . import audit
-from .access_requests import RequestRefused, check_may_request, file_request, notify_admins
+from .access_requests import check_may_request, file_request, notify_admins
 from .actors import Actor
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
-from .errors import NotFound
+from .errors import NotFound, RefusedByRule
 from .invitation_tokens import InvitationSettings, issue
 from .product_access import grant_to_account
 from .request_settings import org_settings
@@ -73,10 +73,10 @@ def sign_up(session: Session, email: str, product_id: str, settings: InvitationS
     domain = domain_of(email)
     if rule is None and (domain in WEBMAIL_DOMAINS
                          or not org_settings(session, org_id)["signup_any_domain"]):
-        raise RequestRefused(403, "domain-not-approved", "Domain not approved",
-                             f"sign-up for {product.name!r} is open only to email domains the "
-                             f"organization approved, and {domain} is not one; ask an "
-                             "administrator to invite you")
+        raise RefusedByRule("domain-not-approved", "Domain not approved",
+                            f"sign-up for {product.name!r} is open only to email domains the "
+                            f"organization approved, and {domain} is not one; ask an "
+                            "administrator to invite you")
     account, created = _account(session, org_id, email)
     at_once = rule is not None and not rule.approval_required and account.status == "active"
     if created:
