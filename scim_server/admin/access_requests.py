@@ -125,7 +125,7 @@ def file_access_request(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         db.session(), auth.org_id(), body["product_id"], auth.actor(),
         account_id=body.get("account_id"), email=body.get("email"), reason=body.get("reason"),
         source=_source(),
-        review_base=f"{context.public_url()}/admin/v1/orgs/{auth.org_id()}/access-requests")
+        public_url=context.public_url())
     return _document(request), 201 if created else 200
 
 

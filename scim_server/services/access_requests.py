@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import AccessRequest, Account, Organization, Product, Site, SiteAccess, utcnow
+from ..models import AccessRequest, Account, Product, Site, SiteAccess, utcnow
 from . import account_lifecycle as lifecycle
 from . import audit, outbox
 from .actors import Actor
@@ -22,6 +22,7 @@ from .deprovisioning import check_not_deprovisioned
 from .errors import Conflict, InvalidInput, NotFound, RefusedByRule, RefusedByState
 from .org_accounts import get_account
 from .product_access import effective_access, grant_to_account
+from .request_notices import notify_admins, org_name
 from .request_settings import org_settings
 
 REQUEST_STATUSES = ("pending", "approved", "denied")
@@ -110,18 +111,14 @@ def check_may_request(session: Session, account: Account, product: Product, *,
                             account_id=account.id)
 
 
-def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *,
-                 account_id: str | None = None, email: str | None = None,
-                 reason: str | None = None, source: str = "admin",
-                 review_base: str | None = None, require_verified: bool = True,
-                 notify: bool = True) -> tuple[AccessRequest, bool]:
-    """File a request (True) or return the one already pending (False); admins are emailed."""
-    product = _product(session, org_id, product_id)
-    account = find_account(session, org_id, account_id=account_id, email=email)
+def check_may_file(session: Session, account: Account, product: Product, *,
+                   require_verified: bool = True) -> AccessRequest | None:
+    """Every rule for filing, in order: the pending request when one is already open
+    (nothing to file), None when a new one may be filed; a `Refusal` otherwise."""
     check_may_request(session, account, product, require_verified=require_verified)
     existing = pending_request(session, account.id, product.id)
     if existing is not None:
-        return existing, False
+        return existing
     denial = standing_denial(session, account.id, product.id)
     if denial is not None:
         when = denial.decided_at.date().isoformat() if denial.decided_at else "earlier"
@@ -139,6 +136,21 @@ def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *
                                  f"{product.name!r} (role {held[product.id].role}); there is "
                                  "nothing to request", account_id=account.id,
                                  role=held[product.id].role)
+    return None
+
+
+def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *,
+                 account_id: str | None = None, email: str | None = None,
+                 reason: str | None = None, source: str = "admin",
+                 public_url: str | None = None, require_verified: bool = True,
+                 notify: bool = True) -> tuple[AccessRequest, bool]:
+    """File a request (True) or return the one already pending (False); admins are emailed,
+    each with a review link of their own when `public_url` says where the pages are."""
+    product = _product(session, org_id, product_id)
+    account = find_account(session, org_id, account_id=account_id, email=email)
+    existing = check_may_file(session, account, product, require_verified=require_verified)
+    if existing is not None:
+        return existing, False
     request = AccessRequest(org_id=org_id, account_id=account.id, product_id=product.id,
                             status="pending", reason=reason, source=source,
                             filed_by=_actor_label(actor))
@@ -156,31 +168,8 @@ def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *
                           "source": source, "reason": reason})
     if notify:
         notify_admins(session, account, product, cause=f"access_request.filed:{request.id}",
-                      reason=reason,
-                      review_url=f"{review_base}/{request.id}" if review_base else None)
+                      reason=reason, request=request, public_url=public_url)
     return request, True
-
-
-def notify_admins(session: Session, account: Account, product: Product, *, cause: str,
-                  reason: str | None, review_url: str | None,
-                  approval_required: bool = True) -> int:
-    """Email every active organization admin about someone asking for (or signing up to)
-    a product, per the `notify_admins_on_requests` setting; how many were emailed."""
-    mode = org_settings(session, product.org_id)["notify_admins_on_requests"]
-    if mode == "approval_required" and not approval_required:
-        return 0
-    admins = session.scalars(select(Account).where(
-        Account.org_id == product.org_id, Account.is_org_admin.is_(True),
-        Account.status == "active", Account.email.is_not(None)).order_by(Account.id)).all()
-    context = {"org_name": _org_name(session, product.org_id), "product_name": product.name,
-               "requester_email": account.email or account.id,
-               "requester_name": account.display_name, "reason": reason,
-               "review_url": review_url}
-    for admin in admins:
-        outbox.enqueue(session, org_id=product.org_id, to=str(admin.email),
-                       template="access_request_filed", context=context,
-                       cause=f"{cause}:{admin.id}")
-    return len(admins)
 
 
 def _decide(session: Session, request: AccessRequest, status: str, actor: Actor,
@@ -242,7 +231,7 @@ def approve(session: Session, org_id: str, request_id: str, actor: Actor,
         site = session.get(Site, product.site_id)
         outbox.enqueue(session, org_id=org_id, to=account.email,
                        template="access_request_approved",
-                       context={"org_name": _org_name(session, org_id),
+                       context={"org_name": org_name(session, org_id),
                                 "product_name": product.name, "role": chosen,
                                 "product_url": site.url if site else None},
                        cause=f"access_request.approved:{request.id}")
@@ -264,7 +253,7 @@ def deny(session: Session, org_id: str, request_id: str, actor: Actor,
                           "message": message})
     if account is not None and account.email:
         outbox.enqueue(session, org_id=org_id, to=account.email, template="access_request_denied",
-                       context={"org_name": _org_name(session, org_id),
+                       context={"org_name": org_name(session, org_id),
                                 "product_name": product.name, "message": message},
                        cause=f"access_request.denied:{request.id}")
     return request
@@ -295,11 +284,6 @@ def requests_query(org_id: str, status: str | None = None,
     if product_id:
         stmt = stmt.where(AccessRequest.product_id == product_id)
     return stmt
-
-
-def _org_name(session: Session, org_id: str) -> str:
-    org = session.get(Organization, org_id)
-    return org.name if org else org_id
 
 
 def _actor_label(actor: Actor) -> str:

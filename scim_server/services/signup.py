@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from ..models import AccessRequest, Account, Product
 from . import audit
-from .access_requests import check_may_request, file_request, notify_admins
+from .access_requests import check_may_request, file_request
 from .actors import Actor
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
 from .errors import NotFound, RefusedByRule
 from .invitation_tokens import InvitationSettings, issue
 from .product_access import grant_to_account
+from .request_notices import notify_admins
 from .request_settings import org_settings
 
 SIGNUP = Actor("signup")
@@ -62,8 +63,8 @@ def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
     return account, True
 
 
-def sign_up(session: Session, email: str, product_id: str, settings: InvitationSettings,
-            review_base: str | None = None) -> SignupResult:
+def sign_up(session: Session, email: str, product_id: str,
+            settings: InvitationSettings) -> SignupResult:
     """Grant or request `product_id` for `email` per the organization's domain rules."""
     product = session.get(Product, product_id)
     if product is None:
@@ -94,11 +95,11 @@ def sign_up(session: Session, email: str, product_id: str, settings: InvitationS
             if rule.notify_admins:
                 notify_admins(session, account, product, cause=f"signup.granted:{grant.id}",
                               reason=f"Signed up with an address on {rule.domain}, approved "
-                              "for this product; access was granted.", review_url=None,
+                              "for this product; access was granted.",
                               approval_required=False)
         return SignupResult("granted", account, product, verify_email=created)
     request, new = file_request(session, org_id, product.id, SIGNUP, account_id=account.id,
-                                source="signup", review_base=review_base,
+                                source="signup", public_url=settings.public_url,
                                 require_verified=False,
                                 notify=rule.notify_admins if rule else True)
     return SignupResult("requested" if new else "already_requested", account, product, request,

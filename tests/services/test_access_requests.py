@@ -101,7 +101,7 @@ def test_notify_admins_follows_the_setting(db_session: Session, tenant: Tenant,
 
     def notify(approval_required: bool, cause: str) -> int:
         return service.notify_admins(db_session, ann, jira, cause=cause, reason=None,
-                                     review_url=None, approval_required=approval_required)
+                                     approval_required=approval_required)
 
     assert notify(False, "a") == 2
     db_session.get_one(Organization, tenant.org_id).settings = {
