@@ -53,7 +53,7 @@ def open_review(session: Session, token: str, request_id: str) -> Review:
     document = request_documents(session, [request])[0]
     held = [grant["product_id"] for grant in document["account"]["product_access"]]
     names = dict(session.execute(select(Product.id, Product.name)
-                                 .where(Product.id.in_(held))).tuples().all()) if held else {}
+                                 .where(Product.id.in_(held))).all()) if held else {}
     return Review(admin, request, document, list(product.roles or []), product.default_role,
                   names)
 
