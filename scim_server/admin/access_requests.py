@@ -13,7 +13,7 @@ from ..services import access_requests as service
 from ..services.request_review import request_documents
 from ..services.user_interests import WINDOWS, interests
 from . import auth, context
-from .blueprint import ORG, bp, endpoint
+from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
 from .serializers import EmptySchema, PageQuerySchema, out
 
