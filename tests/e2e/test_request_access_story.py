@@ -1,7 +1,7 @@
 """Stories (c) and (d) in a real browser, with the keyboard alone and axe-core on every page.
 
-(c) A person the admin deactivated for inactivity visits `/request-access`, confirms the
-address from the email received over real SMTP, and asks; the admin opens the emailed
+(c) A person the admin deactivated for inactivity follows the notice's link to
+`/request-access`, confirms the address from the email received over real SMTP, and asks; the admin opens the emailed
 link and approves, and access comes back with the old groups. Another is denied with a
 message, sees it on the page and cannot ask again. (d) A person the identity provider
 deprovisioned is told to contact their IT team and nothing is filed.
@@ -12,6 +12,7 @@ Every page must have 0 serious or critical violations.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from flask.testing import FlaskClient
 
 from conftest import ScimClient, Tenant
 from scim_server import db
-from scim_server.models import Account, Group, GroupMember, ProductGrant
+from scim_server.models import Account, Group, GroupMember, ProductGrant, utcnow
 from tests.admin.conftest import AdminClient
 from tests.e2e.test_invitation_accept import CHROMIUM, CHROMIUM_ARGS, browser  # noqa: F401
 from tests.smtp_support import Received, SmtpServer, deliver_all
@@ -72,6 +73,7 @@ def result(page: Any) -> str | None:
 def seed(app: Flask, tenant: Tenant, jira: str) -> dict[str, str]:
     """An admin, and two members of `jira-users` (Jira through the group) the admin
     deactivated for inactivity."""
+    long_ago = utcnow() - timedelta(days=400)
     with app.app_context():
         session = db.new_session(app)
         admin = Account(org_id=tenant.org_id, email="valeria@acme.test",
@@ -80,7 +82,9 @@ def seed(app: Flask, tenant: Tenant, jira: str) -> dict[str, str]:
         people = {name: Account(org_id=tenant.org_id, email=f"{name}@acme.test",
                                 email_norm=f"{name}@acme.test", email_verified=True,
                                 display_name=name.title(), source="synced",
-                                directory_id=tenant.directory_id, status="active")
+                                directory_id=tenant.directory_id, status="active",
+                                has_accessed=True, created_at=long_ago,
+                                last_active_at=utcnow() - timedelta(days=120))
                   for name in ("sleepy", "refused")}
         group = Group(org_id=tenant.org_id, directory_id=tenant.directory_id, source="synced",
                       display_name="jira-users", display_name_norm="jira-users",
@@ -98,10 +102,9 @@ def seed(app: Flask, tenant: Tenant, jira: str) -> dict[str, str]:
     return ids
 
 
-def ask_for_access(page: Any, base: str, jira: str, email: str, app: Flask,
-                   smtp: SmtpServer) -> str:
+def ask_for_access(page: Any, start: str, email: str, app: Flask, smtp: SmtpServer) -> str:
     """The person's first step, by keyboard: the address form, then the emailed link."""
-    page.goto(f"{base}/request-access?product={jira}")
+    page.goto(start)
     assert page.title().startswith("Request access to Jira")
     axe_clean(page)
     tab_to(page, "email")
@@ -122,8 +125,12 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
     jira = admin.post("/products", json={"site_id": site, "key": "jira", "name": "Jira",
                                          "seat_limit": 10}).get_json()["id"]
     ids = seed(app, tenant, jira)
-    for person in ("sleepy", "refused"):
-        assert admin.post(f"/users/{ids[person]}/deactivate", json={}).status_code == 200
+    # The admin reclaims the licences of people unseen for 90 days, telling each of them.
+    swept = admin.post("/inactive-users/deactivate", json={"days": 90, "notify": True})
+    assert swept.get_json()["notified"] == 2
+    deliver_all(app, smtp)
+    notice = mail_link(smtp.received, "sleepy@acme.test", "/request-access")
+    assert notice == f"http://scim.test/request-access?product={jira}"
     licences = {r["product_key"]: r["used"] for r in admin.get("/licences").get_json()["data"]}
     assert licences["jira"] == 0
     gone = scim.post("/Users", json={"schemas": [CORE], "userName": "left@acme.test",
@@ -138,7 +145,7 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
     try:
         person = chromium.new_context().new_page()
         # (c) Sleepy asks, by keyboard, with a reason.
-        confirm = ask_for_access(person, base, jira, "sleepy@acme.test", app, smtp)
+        confirm = ask_for_access(person, notice, "sleepy@acme.test", app, smtp)
         person.goto(confirm)
         axe_clean(person)
         tab_to(person, "reason")
@@ -179,7 +186,7 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
 
         # Another is denied with a message, sees it, and cannot ask again.
         refused = chromium.new_context().new_page()
-        confirm = ask_for_access(refused, base, jira, "refused@acme.test", app, smtp)
+        confirm = ask_for_access(refused, notice, "refused@acme.test", app, smtp)
         refused.goto(confirm)
         tab_to(refused, "request-access")
         refused.keyboard.press("Enter")
@@ -198,7 +205,7 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
         deliver_all(app, smtp)
         denial = [m for m in smtp.received if "refused@acme.test" in m.recipients][-1]
         assert "frozen until the next budget" in denial.part("plain")
-        again = ask_for_access(refused, base, jira, "refused@acme.test", app, smtp)
+        again = ask_for_access(refused, notice, "refused@acme.test", app, smtp)
         refused.goto(again)
         assert result(refused) == "request-denied"
         assert "Jira seats are frozen until the next budget" in refused.inner_text("main")
@@ -207,7 +214,8 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
 
         # (d) The identity provider deprovisioned this one: contact IT, nothing filed.
         left = chromium.new_context().new_page()
-        left.goto(ask_for_access(left, base, jira, "left@acme.test", app, smtp))
+        left.goto(ask_for_access(left, f"{base}/request-access?product={jira}", "left@acme.test",
+                                 app, smtp))
         assert result(left) == "deprovisioned-by-identity-provider"
         assert "Contact your IT team" in left.inner_text("main")
         assert left.query_selector("form") is None
