@@ -17,7 +17,7 @@ from ..services.emailed_links import LinkUnusable
 from ..services.request_notices import org_name
 from . import csrf
 from .page_errors import register_page_errors
-from .page_render import page
+from .page_render import form_text, page
 
 bp = Blueprint("email_actions", __name__)
 register_page_errors(bp)
@@ -69,7 +69,7 @@ def deny(request_id: str) -> Response:
     """Deny with the message the requester will see; a message is required."""
     csrf.verify()
     token = _token(request.form.get("token", ""))
-    message = request.form.get("message", "").strip()[:MESSAGE_MAX]
+    message = form_text(request.form.get("message", ""), MESSAGE_MAX)
     if not message:
         return _review_page(token, request_id, 422,
                             deny_error="Write a message: the person sees it.")

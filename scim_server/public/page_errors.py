@@ -103,6 +103,8 @@ def register_page_errors(blueprint: Blueprint) -> None:
         if isinstance(error, domain.NotFound):
             return problem_page(404, "Not found", "This page names something that does not "
                                 "exist. Check the link you followed.", reason="not-found")
+        if isinstance(error, domain.InvalidInput):
+            return problem_page(422, "Check what you entered", str(error), reason="invalid")
         return problem_page(409, "This is not possible", str(error), reason="conflict")
 
     @blueprint.errorhandler(OperationalError)

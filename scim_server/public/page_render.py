@@ -20,6 +20,13 @@ def secure(response: Response) -> Response:
     return response
 
 
+def form_text(value: str, limit: int) -> str:
+    """A typed text as the database can keep it: no NUL or other control characters
+    (PostgreSQL text refuses NUL) except line breaks and tabs, at most `limit` long."""
+    kept = "".join(c for c in value if c.isprintable() or c in "\n\t")
+    return kept.strip()[:limit]
+
+
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """Render `pages/<template>` with the CSRF field value every form needs."""
     html = render_template(f"pages/{template}", csrf_field=csrf.FIELD, csrf_token=csrf.token,

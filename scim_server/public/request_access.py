@@ -19,7 +19,7 @@ from ..services.emailed_links import LinkUnusable
 from ..services.request_notices import org_name
 from . import csrf
 from .page_errors import register_page_errors
-from .page_render import page
+from .page_render import form_text, page
 
 bp = Blueprint("requester_pages", __name__)
 register_page_errors(bp)
@@ -86,7 +86,7 @@ def ask() -> Response:
     csrf.verify()
     token = request.form.get("token", "")
     names = _link_names(token)
-    reason = request.form.get("reason", "").strip()[:REASON_MAX] or None
+    reason = form_text(request.form.get("reason", ""), REASON_MAX) or None
     session = db.session()
     standing = requester.ask(session, token, reason, _public_url())
     session.commit()

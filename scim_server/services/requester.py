@@ -35,7 +35,8 @@ class Standing:
 
 
 def get_product(session: Session, product_id: str) -> Product:
-    product = session.get(Product, product_id) if product_id else None
+    usable = product_id and len(product_id) <= 64 and product_id.isprintable()
+    product = session.get(Product, product_id) if usable else None
     if product is None:
         raise NotFound(f"no product {product_id!r}")
     return product

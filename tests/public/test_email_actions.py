@@ -86,7 +86,7 @@ def test_opening_the_link_shows_everything_and_decides_nothing(
         assert page.status_code == 200
     body = text(page)
     for fact in ("Sleepy", "sleepy@acme.test", "Pending", "Deactivated", "invited",
-                 "jira-users", "Never", "Seats left", "Back from leave"):
+                 "jira-users", "Never", "Seats left", "Back from leave", "the request page"):
         assert fact in body, fact
     assert ">Approve</button>" in body and ">Deny access</button>" in body
     assert '<select id="role" name="role">' in body and "<script" not in body
@@ -210,3 +210,16 @@ def test_approving_a_deprovisioned_requester_is_refused_on_the_page(
     assert requests_of(app)[0].status == "pending"
     assert account(app, user["id"]).status == "deactivated"
     assert client.get(url).status_code == 200  # the refusal did not spend the link
+
+
+def test_odd_input_on_the_review_page_gets_a_page_never_a_500(
+        app: Flask, client: FlaskClient, filed: dict[str, Any]) -> None:
+    path, token = filed["boss_url"].split("?token=")
+    assert client.get(f"{path}?token=%00").status_code == 404
+    assert client.get(f"/access-requests/%00?token={token}").status_code == 404
+    odd_role = decide(client, filed["boss_url"], "approve", role="owner\x00")
+    assert (odd_role.status_code, result_of(odd_role)) == (422, "invalid")
+    assert requests_of(app)[0].status == "pending"
+    denied = decide(client, filed["boss_url"], "deny", message="no\x00 thanks")
+    assert (denied.status_code, result_of(denied)) == (200, "denied")
+    assert requests_of(app)[0].decision_message == "no thanks"

@@ -256,3 +256,20 @@ def test_links_are_stored_only_as_hashes(app: Flask, visitor: Visitor, jira: str
 @pytest.fixture
 def make_client(app: Flask) -> Callable[[], FlaskClient]:
     return app.test_client
+
+
+def test_odd_input_gets_a_page_never_a_500(app: Flask, visitor: Visitor, jira: str,
+                                          make_account: Callable[..., str]) -> None:
+    """NUL bytes and oversize values (PostgreSQL text refuses NUL) end on a page."""
+    for product in ("%00", "x" * 500, "%E2%80%AE"):
+        assert visitor.client.get(f"/request-access?product={product}").status_code == 404
+    assert visitor.send_link(jira, "a\x00b@acme.test").status_code == 422
+    assert visitor.send_link(jira, "a" * 400 + "@acme.test").status_code == 422
+    assert visitor.client.get("/request-access/confirm?token=%00").status_code == 404
+    make_account("sleepy@acme.test", status="deactivated")
+    url = visitor.confirm_link(app, jira, "sleepy@acme.test")
+    asked = visitor.ask(url, reason="line one\x00\nline two" + "!" * 5000)
+    assert (asked.status_code, result_of(asked)) == (200, "asked")
+    [filed] = requests_of(app)
+    assert filed.reason is not None and filed.reason.startswith("line one\nline two")
+    assert "\x00" not in filed.reason and len(filed.reason) == 2000
