@@ -40,7 +40,9 @@ def register_operations(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin import blueprint as admin_blueprint
     from .ops import blueprint as ops_blueprint
+    from .public import email_actions as email_action_pages
     from .public import invitations as invitations_page
+    from .public import request_access as request_access_pages
     from .public import signup as signup_api
     from .scim import blueprint as scim_blueprint
 
@@ -49,6 +51,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_blueprint.bp)
     app.register_blueprint(invitations_page.bp)
     app.register_blueprint(signup_api.bp)
+    app.register_blueprint(request_access_pages.bp)
+    app.register_blueprint(email_action_pages.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

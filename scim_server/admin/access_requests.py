@@ -3,22 +3,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Response, g
+from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import db
-from ..models import AccessRequest, Account, AdminKey, Product, Site
+from ..models import AccessRequest, AdminKey
 from ..models.product import PRODUCT_ROLES
 from ..services import access_requests as service
-from ..services import org_accounts
-from ..services.licences import used_seats
-from ..services.product_access import effective_access
+from ..services.request_review import request_documents
 from ..services.user_interests import WINDOWS, interests
 from . import auth, context
-from .blueprint import ORG, bp, endpoint
-from .errors import Problem, problem_response
+from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
 from .serializers import EMAIL_ADDRESS, EmptySchema, PageQuerySchema, out
 
@@ -112,53 +107,6 @@ class InterestSchema(Schema):
     change_percent = out(fields.Float(allow_none=True))
 
 
-@bp.errorhandler(service.RequestRefused)
-def _refused(error: service.RequestRefused) -> Response:
-    return problem_response(Problem(error.status, str(error), slug=error.slug, title=error.title,
-                                    **error.extra))
-
-
-def request_documents(session: Session, requests: list[AccessRequest]) -> list[dict[str, Any]]:
-    """Requests with what an admin needs to decide, in a fixed number of queries per page."""
-    account_ids = list(dict.fromkeys(r.account_id for r in requests))
-    product_ids = list(dict.fromkeys(r.product_id for r in requests))
-    accounts = {a.id: a for a in session.scalars(
-        select(Account).where(Account.id.in_(account_ids)))} if account_ids else {}
-    products: dict[str, tuple[Product, str | None]] = {}
-    if product_ids:
-        rows = session.execute(select(Product, Site.name).join(Site, Site.id == Product.site_id)
-                               .where(Product.id.in_(product_ids)))
-        products = {p.id: (p, site_name) for p, site_name in rows}
-    seats_left = {pid: (None if p.seat_limit is None
-                        else max(p.seat_limit - used_seats(session, p), 0))
-                  for pid, (p, _name) in products.items()}
-    groups = org_accounts.direct_groups(session, account_ids)
-    access = effective_access(session, account_ids)
-    docs = []
-    for r in requests:
-        account, (product, site_name) = accounts[r.account_id], products[r.product_id]
-        docs.append({
-            "id": r.id, "account_id": r.account_id, "product_id": r.product_id,
-            "status": r.status, "reason": r.reason, "decision_message": r.decision_message,
-            "role": r.role, "source": r.source, "filed_by": r.filed_by,
-            "created_at": r.created_at, "decided_at": r.decided_at,
-            "decided_by": r.decided_by, "reopened_at": r.reopened_at,
-            "account": {
-                "id": account.id, "email": account.email, "display_name": account.display_name,
-                "status": account.status, "source": account.source,
-                "last_active": account.last_active_at,
-                "groups": [{"id": grp.id, "name": grp.display_name, "source": grp.source}
-                           for grp in groups.get(account.id, [])],
-                "product_access": [{"product_id": a.product_id, "role": a.role}
-                                   for a in access.get(account.id, [])]},
-            "product": {"id": product.id, "key": product.key, "name": product.name,
-                        "site_id": product.site_id, "site_name": site_name,
-                        "seat_limit": product.seat_limit,
-                        "seats_left": seats_left[product.id]},
-        })
-    return docs
-
-
 def _document(request: AccessRequest) -> dict[str, Any]:
     return request_documents(db.session(), [request])[0]
 
@@ -177,7 +125,7 @@ def file_access_request(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         db.session(), auth.org_id(), body["product_id"], auth.actor(),
         account_id=body.get("account_id"), email=body.get("email"), reason=body.get("reason"),
         source=_source(),
-        review_base=f"{context.public_url()}/admin/v1/orgs/{auth.org_id()}/access-requests")
+        public_url=context.public_url())
     return _document(request), 201 if created else 200
 
 

@@ -10,7 +10,7 @@ from .. import db
 from ..models import Account, Product
 from ..services import activity as activity_service
 from ..services import inactive_users as service
-from . import auth
+from . import auth, context
 from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
 from .serializers import EMAIL_ADDRESS, PageQuerySchema, out
@@ -123,7 +123,7 @@ def list_inactive_users(query: dict[str, Any]) -> Page:
 def deactivate_inactive_users(body: dict[str, Any]) -> dict[str, Any]:
     result = service.sweep(db.session(), auth.org_id(), body["days"], auth.actor(),
                            dry_run=body["dry_run"], notify=body["notify"],
-                           message=body.get("message"))
+                           message=body.get("message"), public_url=context.public_url())
     names = _product_names()
     return {"dry_run": result.dry_run, "days": result.days, "cutoff": result.cutoff,
             "accounts": _documents(result.accounts, result.seats),

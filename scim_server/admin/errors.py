@@ -62,6 +62,16 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
+STATUS_OF: list[tuple[type[domain.DomainError], int, str]] = [
+    (domain.NotFound, 404, "not-found"),
+    (domain.Conflict, 409, "conflict"),
+    (domain.InvalidInput, 422, "invalid-input"),
+    (domain.VersionMismatch, 412, "precondition-failed"),
+    (domain.Forbidden, 403, "forbidden"),
+    (domain.LimitExceeded, 409, "limit-exceeded"),
+]
+
+
 def from_domain(error: domain.DomainError) -> Problem:
     """Translate a service's domain error into its problem document."""
     detail = str(error)
@@ -72,16 +82,11 @@ def from_domain(error: domain.DomainError) -> Problem:
     if isinstance(error, ManagedByDirectory):
         return Problem(409, detail, slug="managed-by-directory", title="Managed by a directory",
                        directory_id=error.directory_id)
-    table: list[tuple[type[domain.DomainError], int, str]] = [
-        (domain.NotFound, 404, "not-found"),
-        (domain.Conflict, 409, "conflict"),
-        (domain.InvalidInput, 422, "invalid-input"),
-        (domain.VersionMismatch, 412, "precondition-failed"),
-        (domain.Forbidden, 403, "forbidden"),
-        (domain.LimitExceeded, 409, "limit-exceeded"),
-    ]
-    for kind, status, slug in table:
+    for kind, status, slug in STATUS_OF:
         if isinstance(error, kind):
+            if isinstance(error, domain.Refusal):  # the rule's own slug, title and facts
+                return Problem(status, detail, slug=error.reason, title=error.title,
+                               **error.facts)
             return Problem(status, detail, slug=slug)
     return Problem(400, detail, slug="bad-request")
 

@@ -9,6 +9,7 @@ from .directory import Directory, ScimToken
 from .directory_push import DirectoryPush
 from .directory_user import DirectoryUser, DirectoryUserValue
 from .domain_rule import DomainRule
+from .emailed_link import EmailedLink
 from .group import Group, GroupMember
 from .invitation import Invitation
 from .organization import Organization, Site
@@ -20,8 +21,8 @@ from .tolerance import ToleranceCounter
 
 __all__ = [
     "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "CredentialStamp",
-    "Directory",
-    "DirectoryUser", "DirectoryUserValue", "DomainRule", "Group", "GroupMember",
+    "Directory", "DirectoryUser", "DirectoryUserValue", "DomainRule", "EmailedLink", "Group",
+    "GroupMember",
     "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
     "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
     "DirectoryPush", "ScimFailure", "ScimRequestCount",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import ID, Base, UTCDateTime, new_id, utcnow
 
 REQUEST_STATUSES = ("pending", "approved", "denied")
-REQUEST_SOURCES = ("admin", "product", "signup")
+REQUEST_SOURCES = ("admin", "product", "signup", "requester")
 
 
 class AccessRequest(Base):

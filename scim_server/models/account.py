@@ -41,6 +41,8 @@ class Account(Base):
     deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The directory whose identity provider deprovisioned the account (services/deprovisioning).
+    deprovisioned_by: Mapped[str | None] = mapped_column(String(36))
 
 
 class SiteAccess(Base):

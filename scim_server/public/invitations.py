@@ -22,6 +22,7 @@ from ..models import Account, Organization, Product
 from ..services import invitation_tokens as tokens
 from ..services.invitation_status import invitation_status
 from ..services.invitation_tokens import InvitationUnusable
+from ..services.sites import landing_site
 
 bp = Blueprint("public_invitations", __name__)
 STATUS = {"invalid": 404, "used": 409, "inactive": 409, "revoked": 410, "superseded": 410,
@@ -78,8 +79,10 @@ def _details(invitation: Any) -> dict[str, Any]:
     account = session.get(Account, invitation.account_id)
     ids = [p["product_id"] for p in invitation.products or []]
     products = list(session.scalars(select(Product.name).where(Product.id.in_(ids)))) if ids else []
+    site = landing_site(session, invitation.org_id, ids)
     return {"org_name": org.name if org else "", "email": account.email if account else "",
-            "products": products,
+            "products": products, "site_url": site.url if site else None,
+            "site_name": site.name if site else None,
             "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")}
 
 

@@ -20,7 +20,6 @@ from ..admin.serializers import EMAIL_ADDRESS
 from ..admin.text_gate import refuse_unstorable
 from ..config import Config
 from ..services import signup as service
-from ..services.access_requests import RequestRefused
 from ..services.errors import DomainError
 from ..services.invitation_tokens import InvitationSettings
 
@@ -67,14 +66,11 @@ def _problem(error: Problem) -> Response:
     return problem_response(error)
 
 
-@bp.errorhandler(RequestRefused)
-def _refused(error: RequestRefused) -> Response:
-    return problem_response(Problem(error.status, str(error), slug=error.slug, title=error.title))
-
-
 @bp.errorhandler(DomainError)
 def _domain(error: DomainError) -> Response:
-    return problem_response(from_domain(error))
+    problem = from_domain(error)
+    problem.extensions = {}  # a refusal's facts (account ids) are for admins, not the public
+    return problem_response(problem)
 
 
 @bp.errorhandler(ValidationError)

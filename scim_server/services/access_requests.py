@@ -14,24 +14,18 @@ from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import AccessRequest, Account, Organization, Product, Site, SiteAccess, utcnow
+from ..models import AccessRequest, Account, Product, Site, SiteAccess, utcnow
 from . import account_lifecycle as lifecycle
 from . import audit, outbox
 from .actors import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .deprovisioning import check_not_deprovisioned
+from .errors import Conflict, InvalidInput, NotFound, RefusedByRule, RefusedByState
 from .org_accounts import get_account
 from .product_access import effective_access, grant_to_account
+from .request_notices import notify_admins, org_name
 from .request_settings import org_settings
 
 REQUEST_STATUSES = ("pending", "approved", "denied")
-
-
-class RequestRefused(Forbidden):
-    """A request that may not be filed or decided; `slug` names the rule for clients."""
-
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any):
-        super().__init__(detail)
-        self.status, self.slug, self.title, self.extra = status, slug, title, extra
 
 
 def _product(session: Session, org_id: str, product_id: str) -> Product:
@@ -81,68 +75,82 @@ def standing_denial(session: Session, account_id: str, product_id: str) -> Acces
 
 def check_may_request(session: Session, account: Account, product: Product, *,
                       require_verified: bool = True) -> None:
-    """Raise `RequestRefused` when a rule forbids this account to ask for this product.
+    """Raise a `Refusal` when a rule forbids this account to ask for this product.
 
     Only self-signup skips `require_verified`: its request waits for the emailed link.
+    An account its identity provider deprovisioned is refused first: nothing the person
+    or an admin does here can bring it back, only that provider can.
     """
     who = account.email or account.id
+    check_not_deprovisioned(session, account)
     if account.erased_at is not None or account.status == "pending_deletion":
-        raise RequestRefused(409, "account-pending-deletion", "Account is being deleted",
+        raise RefusedByState("account-pending-deletion", "Account is being deleted",
                              f"user {who} is scheduled for deletion; an admin must cancel the "
                              "deletion before they can ask for access", account_id=account.id)
     if require_verified and not account.email_verified:
-        raise RequestRefused(403, "email-not-verified", "Email not verified",
-                             f"the email of user {who} is not verified; they can ask for access "
-                             "once they accept their invitation or their identity provider "
-                             "syncs them", account_id=account.id)
+        raise RefusedByRule("email-not-verified", "Email not verified",
+                            f"the email of user {who} is not verified; they can ask for access "
+                            "once they accept their invitation or their identity provider "
+                            "syncs them", account_id=account.id)
     row = session.get(SiteAccess, (account.id, product.site_id))
     if row is not None and row.removed_at is not None:
         site = session.get(Site, product.site_id)
-        raise RequestRefused(
-            403, "removed-from-site", "Removed from the site",
+        raise RefusedByRule(
+            "removed-from-site", "Removed from the site",
             f"user {who} was removed from the site {site.name if site else product.site_id!r} "
             f"that hosts {product.name!r}, so they cannot ask for its products. Instead, they "
-            "should ask an administrator of the organization to add them back to the site "
-            f"(PUT users/{account.id}/sites/{product.site_id}); then they can ask again",
+            "should ask an administrator of the organization to add them back to the site; "
+            "then they can ask again",
             account_id=account.id, site_id=product.site_id)
     if account.status == "deactivated" and not org_settings(session, account.org_id)[
             "deactivated_may_request"]:
-        raise RequestRefused(403, "deactivated-may-not-request", "Account deactivated",
-                             f"user {who} is deactivated and this organization does not let "
-                             "deactivated people ask for access; they should contact an "
-                             "organization admin, who can reactivate them",
-                             account_id=account.id)
+        raise RefusedByRule("deactivated-may-not-request", "Account deactivated",
+                            f"user {who} is deactivated and this organization does not let "
+                            "deactivated people ask for access; they should contact an "
+                            "organization admin, who can reactivate them",
+                            account_id=account.id)
+
+
+def check_may_file(session: Session, account: Account, product: Product, *,
+                   require_verified: bool = True) -> AccessRequest | None:
+    """Every rule for filing, in order: the pending request when one is already open
+    (nothing to file), None when a new one may be filed; a `Refusal` otherwise."""
+    check_may_request(session, account, product, require_verified=require_verified)
+    existing = pending_request(session, account.id, product.id)
+    if existing is not None:
+        return existing
+    denial = standing_denial(session, account.id, product.id)
+    if denial is not None:
+        when = denial.decided_at.date().isoformat() if denial.decided_at else "earlier"
+        raise RefusedByRule(
+            "request-denied", "Request denied",
+            f"an administrator denied {account.email or account.id} access to {product.name!r} "
+            f"on {when}" + (f" ({denial.decision_message})" if denial.decision_message else "")
+            + f"; they cannot ask again until an administrator reopens request {denial.id}",
+            admin_message=denial.decision_message, request_id=denial.id)
+    if account.status == "active":
+        held = {p.product_id: p for p in effective_access(session, [account.id])[account.id]}
+        if product.id in held:
+            raise RefusedByState("already-has-access", "Already has access",
+                                 f"user {account.email or account.id} already has access to "
+                                 f"{product.name!r} (role {held[product.id].role}); there is "
+                                 "nothing to request", account_id=account.id,
+                                 role=held[product.id].role)
+    return None
 
 
 def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *,
                  account_id: str | None = None, email: str | None = None,
                  reason: str | None = None, source: str = "admin",
-                 review_base: str | None = None, require_verified: bool = True,
+                 public_url: str | None = None, require_verified: bool = True,
                  notify: bool = True) -> tuple[AccessRequest, bool]:
-    """File a request (True) or return the one already pending (False); admins are emailed."""
+    """File a request (True) or return the one already pending (False); admins are emailed,
+    each with a review link of their own when `public_url` says where the pages are."""
     product = _product(session, org_id, product_id)
     account = find_account(session, org_id, account_id=account_id, email=email)
-    check_may_request(session, account, product, require_verified=require_verified)
-    existing = pending_request(session, account.id, product.id)
+    existing = check_may_file(session, account, product, require_verified=require_verified)
     if existing is not None:
         return existing, False
-    denial = standing_denial(session, account.id, product.id)
-    if denial is not None:
-        when = denial.decided_at.date().isoformat() if denial.decided_at else "earlier"
-        raise RequestRefused(
-            403, "request-denied", "Request denied",
-            f"an administrator denied {account.email or account.id} access to {product.name!r} "
-            f"on {when}" + (f" ({denial.decision_message})" if denial.decision_message else "")
-            + f"; they cannot ask again until an administrator reopens request {denial.id}",
-            request_id=denial.id)
-    if account.status == "active":
-        held = {p.product_id: p for p in effective_access(session, [account.id])[account.id]}
-        if product.id in held:
-            raise RequestRefused(409, "already-has-access", "Already has access",
-                                 f"user {account.email or account.id} already has access to "
-                                 f"{product.name!r} (role {held[product.id].role}); there is "
-                                 "nothing to request", account_id=account.id,
-                                 role=held[product.id].role)
     request = AccessRequest(org_id=org_id, account_id=account.id, product_id=product.id,
                             status="pending", reason=reason, source=source,
                             filed_by=_actor_label(actor))
@@ -160,31 +168,8 @@ def file_request(session: Session, org_id: str, product_id: str, actor: Actor, *
                           "source": source, "reason": reason})
     if notify:
         notify_admins(session, account, product, cause=f"access_request.filed:{request.id}",
-                      reason=reason,
-                      review_url=f"{review_base}/{request.id}" if review_base else None)
+                      reason=reason, request=request, public_url=public_url)
     return request, True
-
-
-def notify_admins(session: Session, account: Account, product: Product, *, cause: str,
-                  reason: str | None, review_url: str | None,
-                  approval_required: bool = True) -> int:
-    """Email every active organization admin about someone asking for (or signing up to)
-    a product, per the `notify_admins_on_requests` setting; how many were emailed."""
-    mode = org_settings(session, product.org_id)["notify_admins_on_requests"]
-    if mode == "approval_required" and not approval_required:
-        return 0
-    admins = session.scalars(select(Account).where(
-        Account.org_id == product.org_id, Account.is_org_admin.is_(True),
-        Account.status == "active", Account.email.is_not(None)).order_by(Account.id)).all()
-    context = {"org_name": _org_name(session, product.org_id), "product_name": product.name,
-               "requester_email": account.email or account.id,
-               "requester_name": account.display_name, "reason": reason,
-               "review_url": review_url}
-    for admin in admins:
-        outbox.enqueue(session, org_id=product.org_id, to=str(admin.email),
-                       template="access_request_filed", context=context,
-                       cause=f"{cause}:{admin.id}")
-    return len(admins)
 
 
 def _decide(session: Session, request: AccessRequest, status: str, actor: Actor,
@@ -210,7 +195,12 @@ def _already_decided(request: AccessRequest, wanted: str) -> AccessRequest:
 
 def approve(session: Session, org_id: str, request_id: str, actor: Actor,
             role: str | None = None) -> AccessRequest:
-    """Grant the product (seat limits enforced), reactivating a deactivated requester."""
+    """Grant the product (seat limits enforced), reactivating a deactivated requester.
+
+    Refused for an account its identity provider deprovisioned: reactivating it here
+    would put it back outside that provider's control (RFC 7644 §3.6: the provider's
+    DELETE or `active=false` is the provider's decision).
+    """
     request = get_request(session, org_id, request_id)
     product = _product(session, org_id, request.product_id)
     chosen = role or product.default_role
@@ -221,8 +211,9 @@ def approve(session: Session, org_id: str, request_id: str, actor: Actor,
                                                   role=chosen):
         return _already_decided(request, "approved")
     account = get_account(session, org_id, request.account_id, lock=True)
+    check_not_deprovisioned(session, account)
     if not account.email_verified:
-        raise RequestRefused(409, "email-not-verified", "Email not verified",
+        raise RefusedByState("email-not-verified", "Email not verified",
                              f"{account.email or account.id} has not confirmed their email "
                              "address yet (the sign-up email has the link); approve once they "
                              "have", account_id=account.id)
@@ -240,7 +231,7 @@ def approve(session: Session, org_id: str, request_id: str, actor: Actor,
         site = session.get(Site, product.site_id)
         outbox.enqueue(session, org_id=org_id, to=account.email,
                        template="access_request_approved",
-                       context={"org_name": _org_name(session, org_id),
+                       context={"org_name": org_name(session, org_id),
                                 "product_name": product.name, "role": chosen,
                                 "product_url": site.url if site else None},
                        cause=f"access_request.approved:{request.id}")
@@ -262,7 +253,7 @@ def deny(session: Session, org_id: str, request_id: str, actor: Actor,
                           "message": message})
     if account is not None and account.email:
         outbox.enqueue(session, org_id=org_id, to=account.email, template="access_request_denied",
-                       context={"org_name": _org_name(session, org_id),
+                       context={"org_name": org_name(session, org_id),
                                 "product_name": product.name, "message": message},
                        cause=f"access_request.denied:{request.id}")
     return request
@@ -293,11 +284,6 @@ def requests_query(org_id: str, status: str | None = None,
     if product_id:
         stmt = stmt.where(AccessRequest.product_id == product_id)
     return stmt
-
-
-def _org_name(session: Session, org_id: str) -> str:
-    org = session.get(Organization, org_id)
-    return org.name if org else org_id
 
 
 def _actor_label(actor: Actor) -> str:

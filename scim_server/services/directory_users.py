@@ -17,6 +17,7 @@ from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
 from . import audit, group_versions
 from .actors import Actor
+from .deprovisioning import mark_deprovisioned, mark_provisioned
 from .errors import Conflict, NotFound, VersionMismatch
 
 #: Multi-valued attributes mirrored into `directory_user_values` so filters can correlate.
@@ -134,6 +135,7 @@ def delete_user(session: Session, directory: Directory, user: DirectoryUser, act
     session.delete(user)
     if account is not None:
         account.directory_id = None
+        mark_deprovisioned(account, directory.id)
         if account.status == "active":
             account.status = "deactivated"
             account.deactivated_at = utcnow()
@@ -203,6 +205,10 @@ def _apply_to_account(account: Account, data: UserData) -> None:
         account.email_verified = True  # asserted by the directory (shared/DESIGN.md)
     account.display_name = data.display_name or account.display_name or data.user_name
     now = utcnow()
+    if data.active:
+        mark_provisioned(account)
+    elif account.directory_id:
+        mark_deprovisioned(account, account.directory_id)
     if data.active and account.status == "deactivated":
         account.status = "active"
         account.deactivated_at = None

@@ -74,8 +74,12 @@ def seats_held(session: Session, account_ids: list[str]) -> dict[str, list[str]]
 
 def sweep(session: Session, org_id: str, days: int, actor: Actor, *, dry_run: bool,
           notify: bool = False, message: str | None = None,
-          now: datetime | None = None) -> Sweep:
-    """Deactivate every inactive billable account in one audited operation, or show who."""
+          now: datetime | None = None, public_url: str | None = None) -> Sweep:
+    """Deactivate every inactive billable account in one audited operation, or show who.
+
+    With `public_url`, each notice links to the request page of a product the person held
+    (`/request-access?product=`), so coming back is one page away, not a login screen.
+    """
     result = Sweep(days, cutoff_for(days, now), dry_run)
     stmt = inactive_accounts_query(org_id, days, now).order_by(Account.created_at, Account.id)
     if not dry_run:
@@ -95,11 +99,12 @@ def sweep(session: Session, org_id: str, days: int, actor: Actor, *, dry_run: bo
                           "accounts": [a.id for a in result.accounts],
                           "seats_reclaimed": result.seats_reclaimed, "notify": notify})
     if notify:
-        result.notified = _notify(session, org_id, result, message)
+        result.notified = _notify(session, org_id, result, message, public_url)
     return result
 
 
-def _notify(session: Session, org_id: str, result: Sweep, message: str | None) -> int:
+def _notify(session: Session, org_id: str, result: Sweep, message: str | None,
+            public_url: str | None) -> int:
     """Email each swept person why, and how to ask to come back."""
     org = session.get(Organization, org_id)
     sites = dict(session.execute(
@@ -115,13 +120,19 @@ def _notify(session: Session, org_id: str, result: Sweep, message: str | None) -
         text = message or (
             f"You had not used {', '.join(names[p] for p in held)} for {result.days} days, "
             "so your account was deactivated to free its licence. When you need it again, "
-            "open the product and ask for access: an administrator will be told, and "
-            "approving restores your account with everything it had.")
+            "ask for access: an administrator will be told, and approving restores your "
+            "account with everything it had.")
         outbox.enqueue(session, org_id=org_id, to=account.email,
                        template="deactivation_notice",
                        context={"org_name": org.name if org else org_id, "message": text,
-                                "request_access_url": next(
-                                    (sites[p] for p in held if sites.get(p)), None)},
+                                "request_access_url": _request_page(public_url, held, sites)},
                        cause=f"inactive_deactivation:{account.id}:{account.deactivated_at}")
         sent += 1
     return sent
+
+
+def _request_page(public_url: str | None, held: list[str], sites: dict[str, str]) -> str | None:
+    """Where the notice sends the person to ask again: the request page, else a site."""
+    if public_url and held:
+        return f"{public_url.rstrip('/')}/request-access?product={held[0]}"
+    return next((sites[p] for p in held if sites.get(p)), None)

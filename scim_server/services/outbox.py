@@ -39,6 +39,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                              ("reason", "review_url", "requester_name")),
     "access_request_approved": (("org_name", "product_name"), ("role", "product_url", "message")),
     "access_request_denied": (("org_name", "product_name"), ("message",)),
+    "request_access_confirm": (("org_name", "product_name", "confirm_url", "hours"), ()),
     "token_expiry_warning": (("org_name", "credential_label", "expires_at"),
                              ("remedy", "effect", "in_days", "hint")),
     "signup_notice": (("org_name", "product_name", "detail"), ()),

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, Product
 from . import audit
-from .access_requests import RequestRefused, file_request
+from .access_requests import file_request
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
 from .email_addresses import check_email_address
-from .errors import NotFound
+from .errors import NotFound, Refusal, RefusedByRule
 from .invitation_tokens import InvitationSettings, issue
 from .request_settings import org_settings
 from .signup_decisions import SIGNUP, SignupOutcome, decide, signup_entry, tell_owner
@@ -55,11 +55,11 @@ def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
     return account, True
 
 
-def sign_up(session: Session, email: str, product_id: str, settings: InvitationSettings,
-            review_base: str | None = None) -> SignupOutcome:
+def sign_up(session: Session, email: str, product_id: str,
+            settings: InvitationSettings) -> SignupOutcome:
     """Sign `email` up for `product_id` per the organization's domain rules.
 
-    Only the product and the domain may refuse here (`NotFound`, `RequestRefused` with
+    Only the product and the domain may refuse here (`NotFound`, `RefusedByRule` with
     `domain-not-approved`): neither says anything about the address.
     """
     check_email_address(email)
@@ -71,22 +71,22 @@ def sign_up(session: Session, email: str, product_id: str, settings: InvitationS
     domain = domain_of(email)
     if rule is None and (domain in WEBMAIL_DOMAINS
                          or not org_settings(session, org_id)["signup_any_domain"]):
-        raise RequestRefused(403, "domain-not-approved", "Domain not approved",
-                             f"sign-up for {product.name!r} is open only to email domains the "
-                             f"organization approved, and {domain} is not one; ask an "
-                             "administrator to invite you")
+        raise RefusedByRule("domain-not-approved", "Domain not approved",
+                            f"sign-up for {product.name!r} is open only to email domains the "
+                            f"organization approved, and {domain} is not one; ask an "
+                            "administrator to invite you")
     account, _created = _account(session, org_id, email)
     if account.status == "active" and not account.email_verified:
-        return _confirm_first(session, account, product, settings, review_base,
+        return _confirm_first(session, account, product, settings,
                               at_once=rule is not None and not rule.approval_required,
                               notify=rule.notify_admins if rule else True)
-    outcome = decide(session, account, product, review_base)
+    outcome = decide(session, account, product, settings.public_url)
     tell_owner(session, outcome)
     return outcome
 
 
 def _confirm_first(session: Session, account: Account, product: Product,
-                   settings: InvitationSettings, review_base: str | None, *, at_once: bool,
+                   settings: InvitationSettings, *, at_once: bool,
                    notify: bool) -> SignupOutcome:
     """Email a link that confirms the address; the product waits for it.
 
@@ -104,9 +104,9 @@ def _confirm_first(session: Session, account: Account, product: Product,
         try:
             request, _new = file_request(session, account.org_id, product.id, SIGNUP,
                                          account_id=account.id, source="signup",
-                                         review_base=review_base, require_verified=False,
+                                         public_url=settings.public_url, require_verified=False,
                                          notify=notify)
-        except RequestRefused as refused:
+        except Refusal as refused:
             outcome = SignupOutcome("refused", account, product, str(refused))
             tell_owner(session, outcome)
             return outcome

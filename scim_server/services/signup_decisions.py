@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from ..models import AccessRequest, Account, Invitation, Organization, Product, utcnow
 from . import outbox
-from .access_requests import RequestRefused, check_may_request, file_request, notify_admins
+from .access_requests import check_may_request, file_request
 from .actors import Actor
 from .domain_rules import rule_for
 from .errors import DomainError
 from .licences import SeatLimitExceeded
 from .product_access import effective_access, grant_to_account
+from .request_notices import notify_admins
 
 SIGNUP = Actor("signup")
 ON_ACCEPT = "signup"
@@ -46,7 +47,7 @@ def signup_entry(product_id: str) -> dict[str, Any]:
 
 
 def decide(session: Session, account: Account, product: Product,
-           review_base: str | None = None) -> SignupOutcome:
+           public_url: str | None = None) -> SignupOutcome:
     """Grant (within the seat guard) or file a request for a confirmed address."""
     rule = rule_for(session, account.org_id, account.email or "", product.id)
     name = product.name
@@ -54,7 +55,7 @@ def decide(session: Session, account: Account, product: Product,
         if rule is None or rule.approval_required or account.status != "active":
             request, new = file_request(session, account.org_id, product.id, SIGNUP,
                                         account_id=account.id, source="signup",
-                                        review_base=review_base,
+                                        public_url=public_url,
                                         notify=rule.notify_admins if rule else True)
             return SignupOutcome("requested" if new else "already_requested", account, product,
                                  f"Your request for {name} was sent to the administrators; "
@@ -71,7 +72,7 @@ def decide(session: Session, account: Account, product: Product,
         except SeatLimitExceeded:
             request, _new = file_request(
                 session, account.org_id, product.id, SIGNUP, account_id=account.id,
-                source="signup", review_base=review_base, notify=True,
+                source="signup", public_url=public_url, notify=True,
                 reason=f"Signed up with an address on {rule.domain}; no seat was free.")
             return SignupOutcome("requested", account, product,
                                  f"No seat of {name} is free right now, so your request was "
@@ -81,10 +82,10 @@ def decide(session: Session, account: Account, product: Product,
             if rule.notify_admins:
                 notify_admins(session, account, product, cause=f"signup.granted:{grant.id}",
                               reason=f"Signed up with an address on {rule.domain}, approved "
-                              "for this product; access was granted.", review_url=None,
+                              "for this product; access was granted.",
                               approval_required=False)
         return SignupOutcome("granted", account, product, f"You have access to {name}.")
-    except (RequestRefused, DomainError) as refused:
+    except DomainError as refused:
         return SignupOutcome("refused", account, product, str(refused))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ..models import Site
+from ..models import Product, Site
 from . import audit
 from .actors import Actor
 from .errors import Conflict, NotFound
@@ -59,3 +59,15 @@ def update_site(session: Session, site: Site, changes: dict[str, Any], actor: Ac
         audit.record(session, org_id=site.org_id, actor=actor, action="site.updated",
                      target_type="site", target_id=site.id, changes=diff)
     return site
+
+
+def landing_site(session: Session, org_id: str, product_ids: list[str]) -> Site | None:
+    """Where to send someone who just joined: the site of their first product that has an
+    address, else the organization's first site that has one."""
+    stmt = select(Site).where(Site.org_id == org_id, Site.url.is_not(None))
+    if product_ids:
+        hosting = session.scalars(stmt.join(Product, Product.site_id == Site.id)
+                                  .where(Product.id.in_(product_ids))).first()
+        if hosting is not None:
+            return hosting
+    return session.scalars(stmt.order_by(Site.created_at, Site.id)).first()

@@ -174,7 +174,8 @@ def test_dry_run_changes_nothing_and_the_sweep_reclaims_exactly_those_seats(
         session.close()
     assert [(m.to, m.template) for m in mails] == [
         (f"s{i}@acme.test", "deactivation_notice") for i in range(3)]
-    assert "ask for access" in mails[0].body_text and "https://acme.example" in mails[0].body_text
+    assert "ask for access" in mails[0].body_text
+    assert f"http://scim.test/request-access?product={jira['id']}" in mails[0].body_text
     assert "Jira" in mails[0].body_text and "30 days" in mails[0].body_text
     again = admin.post("/inactive-users/deactivate", json={"days": 30}).get_json()
     assert (again["accounts"], again["seats_reclaimed_total"]) == ([], 0)

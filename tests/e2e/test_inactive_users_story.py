@@ -128,8 +128,10 @@ def test_reclaim_inactive_licences_and_let_people_come_back(
     received = deliver(app, smtp)
     assert len(received) == INACTIVE
     notice = to(received, "user000@acme.test")[0]
-    assert "ask for access" in notice.part("plain") and "https://acme.example" in notice.part(
-        "plain")
+    assert "ask for access" in notice.part("plain")
+    # The notice links to the request page of a product they held, not to a login screen.
+    assert (f"http://scim.test/request-access?product={jira}" in notice.part("plain")
+            or f"http://scim.test/request-access?product={confluence}" in notice.part("plain"))
 
     # Months later user000 opens Jira, which files the request for them.
     returning, refused = ids["people"][0], ids["people"][1]

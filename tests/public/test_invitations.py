@@ -156,3 +156,13 @@ def test_names_are_escaped(app: Flask, client: FlaskClient,
     html = client.get(f"/invitations/accept?token={token}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_accepted_page_links_onward_to_the_site(app: Flask, client: FlaskClient,
+                                                    admin: AdminClient) -> None:
+    site = admin.get("/sites").get_json()["data"][0]
+    assert admin.patch(f"/sites/{site['id']}", json={"url": "https://acme.example"}
+                       ).status_code == 200
+    _invitation_id, token = invited(app, admin)
+    done = client.post("/invitations/accept", data={"token": token}).get_data(as_text=True)
+    assert f'<a href="https://acme.example" id="continue">Continue to {site["name"]}</a>' in done

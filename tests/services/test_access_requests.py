@@ -12,7 +12,7 @@ from scim_server.models import (Account, Group, Organization, OutboxMessage, Pro
                                 ProductGrant, SiteAccess, utcnow)
 from scim_server.services import access_requests as service
 from scim_server.services.actors import Actor
-from scim_server.services.errors import Conflict, InvalidInput, NotFound
+from scim_server.services.errors import Conflict, InvalidInput, NotFound, Refusal
 
 ADMIN = Actor("admin_key", "k1")
 
@@ -42,8 +42,8 @@ def test_each_rule_refuses_with_its_slug(db_session: Session, tenant: Tenant,
     def slug(account: Account, **kwargs: bool) -> str | None:
         try:
             service.check_may_request(db_session, account, jira, **kwargs)
-        except service.RequestRefused as refused:
-            return refused.slug
+        except Refusal as refused:
+            return refused.reason
         return None
 
     unverified = add_account("new@acme.test")
@@ -101,7 +101,7 @@ def test_notify_admins_follows_the_setting(db_session: Session, tenant: Tenant,
 
     def notify(approval_required: bool, cause: str) -> int:
         return service.notify_admins(db_session, ann, jira, cause=cause, reason=None,
-                                     review_url=None, approval_required=approval_required)
+                                     approval_required=approval_required)
 
     assert notify(False, "a") == 2
     db_session.get_one(Organization, tenant.org_id).settings = {

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from conftest import Tenant
 from scim_server.models import Account, Invitation, OutboxMessage, Product, ProductGrant
 from scim_server.services import signup as service
-from scim_server.services.access_requests import RequestRefused
+from scim_server.services.errors import Refusal
 from scim_server.services.actors import Actor
 from scim_server.services.domain_rules import create_rule
 from scim_server.services.invitation_tokens import InvitationSettings
@@ -47,9 +47,9 @@ def test_new_address_needing_approval_gets_an_unverified_account_and_a_request(
     assert result.request is not None and result.request.source == "signup"
     assert (result.account.source, result.account.email_verified) == ("self_signup", False)
     assert invitations(db_session) == 1
-    with pytest.raises(RequestRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         service.sign_up(db_session, "bo@other.example", wiki.id, LINKS)
-    assert refused.value.slug == "domain-not-approved"
+    assert refused.value.reason == "domain-not-approved"
 
 
 def test_an_unconfirmed_address_on_an_open_domain_takes_no_seat_until_confirmed(
