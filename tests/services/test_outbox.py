@@ -24,6 +24,8 @@ SAMPLES: dict[str, dict[str, object]] = {
     "access_request_denied": {"org_name": "Acme", "product_name": "Jira", "message": "No"},
     "token_expiry_warning": {"org_name": "Acme", "credential_label": "SCIM token",
                              "expires_at": "2030-01-01"},
+    "signup_notice": {"org_name": "Acme", "product_name": "Jira",
+                      "detail": "Your request was sent to the administrators."},
     "request_access_confirm": {"org_name": "Acme", "product_name": "Jira", "hours": 24,
                                "confirm_url": "http://scim.test/request-access/confirm?t=T"},
 }
