@@ -49,6 +49,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_blueprint.bp)
     app.register_blueprint(invitations_page.bp)
     app.register_blueprint(signup_api.bp)
+    from .console import init_app as register_console
+
+    register_console(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -81,6 +81,11 @@ class Config:
     outbox_lease_seconds: float = 300.0
     outbox_batch_size: int = 20
     outbox_poll_seconds: float = 5.0
+    # The admin console (docs/console.md); unset secret_key = one the database keeps.
+    secret_key: str | None = field(default=None, repr=False)
+    console_link_minutes: int = 15
+    console_idle_minutes: int = 30
+    console_session_hours: int = 12
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Config":
@@ -140,6 +145,11 @@ class Config:
                                                cls.outbox_lease_seconds),
             "outbox_batch_size": _env_int("SCIM_OUTBOX_BATCH_SIZE", cls.outbox_batch_size),
             "outbox_poll_seconds": _env_float("SCIM_OUTBOX_POLL_SECONDS", cls.outbox_poll_seconds),
+            "secret_key": env.get("SCIM_SECRET_KEY") or None,
+            "console_idle_minutes": _env_int("SCIM_CONSOLE_IDLE_MINUTES",
+                                             cls.console_idle_minutes),
+            "console_session_hours": _env_int("SCIM_CONSOLE_SESSION_HOURS",
+                                              cls.console_session_hours),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -9,7 +9,7 @@ from .scim.errors import ScimError, error_response
 
 def register_error_handlers(app: Flask) -> None:
     """Unknown paths under `/scim/` answer with a SCIM error body, under `/admin/` with a
-    problem document."""
+    problem document, under `/console/` with a console page."""
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | HTTPException:
@@ -17,6 +17,10 @@ def register_error_handlers(app: Flask) -> None:
             from .admin.errors import fallback_response
 
             return fallback_response(error)
+        if request.path.startswith("/console/"):
+            from .console.errors import fallback_response as console_page
+
+            return console_page(error)  # type: ignore[return-value]
         if request.path.startswith("/scim/"):
             return error_response(ScimError(error.description or error.name,
                                             status=error.code or 500))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .bootstrap import bootstrap, quickstart
+from .console import console_link
 from .database import db_group
 from .keys import admin_key_group, token_group
 from .outbox import outbox_group
@@ -24,3 +25,4 @@ main.add_command(token_group)
 token_group.add_command(rotate_token)
 main.add_command(admin_key_group)
 main.add_command(outbox_group)
+main.add_command(console_link)

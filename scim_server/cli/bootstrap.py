@@ -12,6 +12,7 @@ from ..models.directory import IDP_PROFILES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
 from .common import command_session, echo_json, make_app, upgrade_database
+from .console import sign_in_link
 from .serve import run_server
 
 
@@ -59,6 +60,22 @@ def bootstrap(org_name: str, directory_name: str, idp: str, admin_email: str | N
             click.echo(f"{name}: {value}")
 
 
+DEMO_ADMIN = "admin@example.com"
+
+
+def _demo_admin(session: Session, org_id: str) -> Account:
+    """The demo tenant's org admin, who receives the console sign-in link."""
+    account = session.scalars(select(Account).where(Account.org_id == org_id,
+                                                    Account.email_norm == DEMO_ADMIN)).first()
+    if account is None:
+        account = Account(org_id=org_id, email=DEMO_ADMIN, email_norm=DEMO_ADMIN,
+                          email_verified=True, is_org_admin=True, source="invited",
+                          has_accessed=True, display_name="Demo admin")
+        session.add(account)
+        session.flush()
+    return account
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -81,7 +98,11 @@ def quickstart(host: str, port: int) -> None:
             payload = {"org_id": org.id, "directory_id": directory.id, "scim_path": scim_path,
                        "scim_url": app.config["SCIM"].public_url + scim_path,
                        "scim_token": token.secret, "admin_key": key.secret}
+        admin = _demo_admin(session, payload["org_id"])
+        payload["console_url"] = sign_in_link(app, session, admin)
     echo_json(payload)
+    click.echo(f"Console (sign in as {DEMO_ADMIN}, link works once for 15 minutes): "
+               f"{payload['console_url']}", err=True)
     click.echo(f"Try: curl -H 'Authorization: Bearer {payload['scim_token']}' "
                f"http://{host}:{port}{payload['scim_path']}/Users", err=True)
     run_server(host, port, workers=1)

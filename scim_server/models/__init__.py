@@ -4,6 +4,7 @@ from .account import Account, SiteAccess
 from .admin_key import AdminKey
 from .audit import AuditEvent
 from .base import Base, new_id, utcnow
+from .console import ConsoleSession, ConsoleSignInLink, ServerSecret
 from .directory import Directory, ScimToken
 from .directory_user import DirectoryUser, DirectoryUserValue
 from .domain_rule import DomainRule
@@ -15,8 +16,9 @@ from .product import Product, ProductActivity, ProductGrant
 from .tolerance import ToleranceCounter
 
 __all__ = [
-    "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "Directory",
+    "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "ConsoleSession",
+    "ConsoleSignInLink", "Directory",
     "DirectoryUser", "DirectoryUserValue", "DomainRule", "Group", "GroupMember",
     "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
-    "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
+    "ProductGrant", "ScimToken", "ServerSecret", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
 ]

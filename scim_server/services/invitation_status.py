@@ -118,3 +118,33 @@ def invitation_status_clause(status: str, now: datetime | None = None) -> Column
         INVITATION_PENDING: and_(waiting, sent, Invitation.expires_at > now),
     }
     return and_(is_current_invitation(), conditions[status])
+
+
+def account_status_clause(status: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL over `Account`: the account's invitation status is `status` (the rules of
+    `_status`, with the newest pending or accepted invitation as `invitation`)."""
+    if status not in INVITATION_STATUSES:
+        raise ValueError(f"unknown invitation status {status!r}")
+    now = now or utcnow()
+    latest = (select(Invitation.id)
+              .where(Invitation.account_id == Account.id, Invitation.state.in_(_LIVE_STATES))
+              .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+              .limit(1).correlate(Account).scalar_subquery())
+
+    def latest_is(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(Invitation.id == latest, *conditions)
+
+    inactive = or_(Account.status != "active", _removed_everywhere())
+    accessed = or_(Account.has_accessed.is_(True), Account.last_active_at.is_not(None),
+                   latest_is(Invitation.state == "accepted"))
+    waiting = and_(not_(inactive), not_(accessed))
+    sent = and_(Invitation.send_email.is_(True), Invitation.state == "pending")
+    conditions = {
+        NO_SITE_ACCESS: inactive,
+        HAS_SITE_ACCESS: and_(not_(inactive), accessed),
+        INVITATION_NOT_SENT: and_(waiting, or_(~exists().where(Invitation.id == latest),
+                                               latest_is(Invitation.send_email.is_(False)))),
+        INVITATION_EXPIRED: and_(waiting, latest_is(sent, Invitation.expires_at <= now)),
+        INVITATION_PENDING: and_(waiting, latest_is(sent, Invitation.expires_at > now)),
+    }
+    return conditions[status]

@@ -34,6 +34,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "access_request_approved": (("org_name", "product_name"), ("role", "product_url", "message")),
     "access_request_denied": (("org_name", "product_name"), ("message",)),
     "token_expiry_warning": (("org_name", "credential_label", "expires_at"), ("remedy",)),
+    "console_sign_in": (("org_name", "sign_in_url", "expires_minutes"), ()),
 }
 
 _environment = Environment(

@@ -1,0 +1,115 @@
+"""The browser side of console sessions: a signed cookie holding a session secret.
+
+The cookie is Flask's signed session (HttpOnly, SameSite=Lax, Secure when the request or
+the public URL is HTTPS); it carries only the session secret and the CSRF token. The
+server keeps the session itself (`console_sessions`, the secret hashed), so signing out
+ends it everywhere and an idle or expired session stops working whatever the cookie says.
+Signing in clears the cookie and issues a fresh secret and CSRF token, so a session
+identifier planted before sign-in is worthless after it (session fixation).
+
+The signing key is `SCIM_SECRET_KEY`, or else one random key the database keeps for every
+worker, loaded on the first request.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import db
+from ..config import Config
+from ..models import Account
+from ..services import console_auth
+from ..services.actors import Actor
+
+SESSION_KEY = "console_sid"
+
+
+class KeyedSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session, with a key shared through the database and dynamic Secure."""
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        ensure_secret_key(app)
+        return super().get_signing_serializer(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        config = cast(Config, app.config["SCIM"])
+        return bool(request.is_secure or config.public_url.startswith("https://"))
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Load the signing key once per process; a database not ready yet is tried again later."""
+    if app.secret_key:
+        return
+    config = cast(Config, app.config["SCIM"])
+    if config.secret_key:
+        app.secret_key = config.secret_key
+        return
+    try:
+        with app.app_context():
+            db_session = db.new_session(app)
+            try:
+                key = console_auth.signing_key(db_session)
+                db_session.commit()
+            finally:
+                db_session.close()
+    except SQLAlchemyError:
+        app.logger.warning("console: the session key is not available yet (database?)")
+        return
+    app.secret_key = key
+
+
+def limits() -> console_auth.SessionLimits:
+    config = cast(Config, current_app.config["SCIM"])
+    return console_auth.SessionLimits(idle=timedelta(minutes=config.console_idle_minutes),
+                                      absolute=timedelta(hours=config.console_session_hours))
+
+
+def current_admin() -> console_auth.SignedIn | None:
+    """The signed-in admin of this request, looked up once."""
+    if "console_admin" in g:
+        return cast("console_auth.SignedIn | None", g.console_admin)
+    secret = session.get(SESSION_KEY)
+    signed_in = None
+    if isinstance(secret, str) and secret:
+        db_session = db.session()
+        signed_in = console_auth.resume_session(db_session, secret, limits())
+        if signed_in is None:
+            session.pop(SESSION_KEY, None)
+            g.console_session_ended = True
+        elif signed_in.touch:
+            try:
+                console_auth.touch_session(db_session, signed_in.session_id)
+                db_session.commit()
+            except SQLAlchemyError:
+                db_session.rollback()  # a busy database must not fail a page
+    g.console_admin = signed_in
+    return signed_in
+
+
+def sign_in(account: Account) -> None:
+    """Start a new session for `account` in a cleared cookie (new secret, new CSRF token)."""
+    session.clear()
+    secret = console_auth.start_session(db.session(), account, limits(),
+                                        request_id=g.get("request_id"))
+    session[SESSION_KEY] = secret
+    g.pop("console_admin", None)
+
+
+def sign_out() -> None:
+    signed_in = current_admin()
+    if signed_in is not None:
+        console_auth.end_session(db.session(), signed_in.session_id)
+    session.clear()
+    g.console_admin = None
+
+
+def actor() -> Actor:
+    """The audit actor of a console action: the admin's own account."""
+    signed_in = current_admin()
+    if signed_in is None:
+        raise RuntimeError("no admin is signed in")
+    return Actor("account", signed_in.account.id, request_id=g.get("request_id"))
