@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_result", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE",
                                 name=op.f("fk_console_sessions_account_id_accounts")),
         sa.ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE",

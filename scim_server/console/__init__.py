@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-PAGES = ("errors", "sign_in", "users", "user_detail")
+PAGES = ("errors", "sign_in", "users", "user_detail", "invite", "products", "groups")
 
 
 def init_app(app: Flask) -> None:

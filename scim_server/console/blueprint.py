@@ -88,10 +88,12 @@ def _bind_org(_endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 @bp.url_defaults
 def _add_org(endpoint: str, values: dict[str, Any]) -> None:
-    if "org_id" in values or "console_org_id" not in g:
+    if "org_id" in values:
         return
-    if current_app.url_map.is_endpoint_expecting(endpoint, "org_id"):
-        values["org_id"] = g.console_org_id
+    signed_in = g.get("console_admin")
+    own = g.get("console_org_id") or (signed_in.account.org_id if signed_in else None)
+    if own and current_app.url_map.is_endpoint_expecting(endpoint, "org_id"):
+        values["org_id"] = own
 
 
 @bp.before_request

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SubmitField
+from wtforms import EmailField, HiddenField, SelectMultipleField, SubmitField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -41,3 +41,10 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels with it."""
 
     submit = SubmitField("Confirm")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (a fieldset with one label per box)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -20,7 +20,7 @@ class NavEntry:
 
 ENTRIES = (
     NavEntry("Users", "console.users"),
-    NavEntry("Invite users", "console.invite"),
+    NavEntry("Invite users", "console.invite_users"),
     NavEntry("Access requests", "console.access_requests"),
     NavEntry("Groups", "console.groups"),
     NavEntry("Products", "console.products"),

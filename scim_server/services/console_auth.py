@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -177,6 +178,17 @@ def resume_session(session: Session, secret: str, limits: SessionLimits,
 def touch_session(session: Session, session_id: str, now: datetime | None = None) -> None:
     session.execute(update(ConsoleSession).where(ConsoleSession.id == session_id)
                     .values(last_seen_at=now or utcnow()))
+
+
+def keep_result(session: Session, session_id: str, result: Any) -> None:
+    """Keep an action's outcome with the session, for the page after the redirect."""
+    session.execute(update(ConsoleSession).where(ConsoleSession.id == session_id)
+                    .values(last_result=result))
+
+
+def last_result(session: Session, session_id: str) -> Any:
+    return session.scalar(select(ConsoleSession.last_result)
+                          .where(ConsoleSession.id == session_id))
 
 
 def end_session(session: Session, session_id: str, now: datetime | None = None) -> None:

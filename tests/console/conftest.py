@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from conftest import Tenant
 from scim_server import db
 from scim_server.models import Account, OutboxMessage
-from tests.admin.conftest import AdminClient  # noqa: F401  (re-exported for the tests)
+from tests.admin.conftest import (AdminClient, admin, make_account,  # noqa: F401
+                                  make_product, make_synced_group, site_id)
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'name="csrf_token" value="([^"]+)"')
