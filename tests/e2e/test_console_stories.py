@@ -162,3 +162,36 @@ def test_story_b_invite_accept_expire_resend(
     assert smtp.received[-1].recipients == ["three@acme.test"]
     fresh = newest_mail(smtp, "three@acme.test", r"http://scim\.test/invitations/accept\?\S+")
     assert re.search(r"token=scimsrv_inv_", fresh)
+
+
+def test_every_console_page_is_accessible_at_phone_width(
+        app: Flask, client: Any, tenant: Tenant, live_server: str, smtp: SmtpServer,
+        chromium: Any, make_admin: Callable[..., str]) -> None:
+    """axe-core on every GET page of the console (and its error pages), 375 px wide."""
+    admin_api = AdminClient(client, tenant)
+    site = admin_api.get("/sites").get_json()["data"][0]["id"]
+    product = admin_api.post("/products", json={"site_id": site, "key": "jira",
+                                                "name": "Jira", "seat_limit": 5}).get_json()
+    push_over_scim(live_server, tenant)
+    group = admin_api.post("/groups", json={"name": "Contractors"}).get_json()
+    users = admin_api.get("/users").get_json()["data"]
+    make_admin(tenant, email="admin@acme.test")
+    page = chromium.new_page(viewport={"width": 375, "height": 812})
+    sign_in(page, app, smtp, "admin@acme.test")
+    ids = {"account_id": users[0]["id"], "group_id": group["id"],
+           "product_id": product["id"]}
+    rules = sorted(r.rule for r in app.url_map.iter_rules()
+                   if r.rule.startswith("/console/orgs/") and "GET" in (r.methods or ()))
+    assert len(rules) >= 6
+    for rule in rules:
+        path = re.sub(r"<(\w+)>", lambda m: tenant.org_id if m.group(1) == "org_id"
+                      else ids[m.group(1)], rule)
+        response = page.goto(f"{PUBLIC}{path}")
+        assert response is not None and response.status == 200, path
+        assert_accessible(page)
+        # Nothing wider than the phone: tables scroll inside their own box.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    for path in ("/console/nowhere", f"/console/orgs/{tenant.org_id}/users/nobody"):
+        response = page.goto(f"{PUBLIC}{path}")
+        assert response is not None and response.status == 404
+        assert_accessible(page)
