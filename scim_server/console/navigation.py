@@ -43,6 +43,7 @@ def navigation(signed_in: SignedIn) -> list[dict[str, str]]:
         area = getattr(view, "console_area", None)
         if view is None or area is None or not may_open(signed_in.role, area):
             continue
+        # "console.users" is current on "console.user_detail" too; likewise for groups.
         items.append({"label": entry.label, "url": url_for(entry.endpoint),
-                      "endpoint": entry.endpoint})
+                      "endpoint": entry.endpoint, "prefix": entry.endpoint.rstrip("s")})
     return items

@@ -16,7 +16,7 @@ from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import db
-from ..models import AuditEvent, Directory, Product, Site, SiteAccess
+from ..models import Account, AuditEvent, Directory, Product, ScimToken, Site, SiteAccess
 from ..models.account import SITE_ROLES
 from ..services import account_lifecycle as lifecycle
 from ..services import invitation_tokens as tokens
@@ -53,6 +53,30 @@ class SiteRoleForm(FlaskForm):
     submit = SubmitField("Save site role")
 
 
+def actor_names(session: Any, events: list[AuditEvent]) -> dict[tuple[str, str | None], str]:
+    """Words for who acted: an admin's email, a directory's name, the command line."""
+    accounts = {e.actor_id for e in events if e.actor_type == "account" and e.actor_id}
+    tokens_ = {e.actor_id for e in events if e.actor_type == "directory_token" and e.actor_id}
+    emails = {i: e for i, e in session.execute(
+        select(Account.id, Account.email).where(Account.id.in_(accounts)))} if accounts else {}
+    directories = {i: n for i, n in session.execute(
+        select(ScimToken.id, Directory.name).join(Directory, Directory.id == ScimToken.directory_id)
+        .where(ScimToken.id.in_(tokens_)))} if tokens_ else {}
+    names: dict[tuple[str, str | None], str] = {}
+    for e in events:
+        key = (e.actor_type, e.actor_id)
+        if e.actor_type == "account":
+            names[key] = str(emails.get(e.actor_id, "an admin"))
+        elif e.actor_type == "directory_token":
+            names[key] = f"Directory {directories.get(e.actor_id, '')}".strip()
+        elif e.actor_type == "admin_key":
+            names[key] = "Admin API key"
+        else:
+            names[key] = {"cli": "Command line", "system": "The server"}.get(
+                e.actor_type, e.actor_type)
+    return names
+
+
 def _back(account_id: str) -> Response:
     return redirect(f"/console/orgs/{org_id()}/users/{account_id}")
 
@@ -82,11 +106,13 @@ def user_detail(account_id: str) -> Any:
     directory = session.get(Directory, account.directory_id) if account.directory_id else None
     trail = list(session.scalars(events_query(org_id(), AuditFilters(target=account.id))
                                  .order_by(AuditEvent.id.desc()).limit(50)))
+    actors = actor_names(session, trail)
     return render_template(
         "console/user_detail.html", title=row.name, row=row, account=account, grant=grant,
         deactivate=DeactivateForm(), site_form=site_form, sites=sites,
         memberships=memberships, site_role_words=SITE_ROLE_WORDS, directory=directory,
         idp_fields=IDP_OWNED_FIELDS if account.directory_id else (), trail=trail,
+        actors=actors,
         action=ActionForm())
 
 
