@@ -139,12 +139,18 @@ def account_status_clause(status: str, now: datetime | None = None) -> ColumnEle
                    latest_is(Invitation.state == "accepted"))
     waiting = and_(not_(inactive), not_(accessed))
     sent = and_(Invitation.send_email.is_(True), Invitation.state == "pending")
+    # A set read once (hashed), so a page of the few pending or expired accounts does not
+    # run the per-account checks on every account it walks past.
+    emailed = select(Invitation.account_id).where(Invitation.state == "pending",
+                                                  Invitation.send_email.is_(True))
     conditions = {
         NO_SITE_ACCESS: inactive,
         HAS_SITE_ACCESS: and_(not_(inactive), accessed),
         INVITATION_NOT_SENT: and_(waiting, or_(~exists().where(Invitation.id == latest),
                                                latest_is(Invitation.send_email.is_(False)))),
-        INVITATION_EXPIRED: and_(waiting, latest_is(sent, Invitation.expires_at <= now)),
-        INVITATION_PENDING: and_(waiting, latest_is(sent, Invitation.expires_at > now)),
+        INVITATION_EXPIRED: and_(Account.id.in_(emailed.where(Invitation.expires_at <= now)),
+                                 waiting, latest_is(sent, Invitation.expires_at <= now)),
+        INVITATION_PENDING: and_(Account.id.in_(emailed.where(Invitation.expires_at > now)),
+                                 waiting, latest_is(sent, Invitation.expires_at > now)),
     }
     return conditions[status]
