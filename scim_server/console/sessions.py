@@ -26,12 +26,15 @@ from ..services import console_auth
 from ..services.actors import Actor
 
 SESSION_KEY = "console_sid"
+API_PATHS = ("/scim/", "/admin/", "/healthz", "/readyz", "/metrics")
 
 
 class KeyedSessionInterface(SecureCookieSessionInterface):
     """Flask's cookie session, with a key shared through the database and dynamic Secure."""
 
     def get_signing_serializer(self, app: Flask) -> Any:
+        if request.path.startswith(API_PATHS):
+            return None  # bearer-token APIs never use a cookie session: no key, no query
         ensure_secret_key(app)
         return super().get_signing_serializer(app)
 
