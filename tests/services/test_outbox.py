@@ -24,6 +24,8 @@ SAMPLES: dict[str, dict[str, object]] = {
     "access_request_denied": {"org_name": "Acme", "product_name": "Jira", "message": "No"},
     "token_expiry_warning": {"org_name": "Acme", "credential_label": "SCIM token",
                              "expires_at": "2030-01-01"},
+    "console_sign_in": {"org_name": "Acme", "sign_in_url": "http://x.test/console/sign-in",
+                        "expires_minutes": 15},
 }
 
 
