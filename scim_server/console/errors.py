@@ -132,3 +132,13 @@ def _unexpected(_error: Exception) -> tuple[str, int]:
 def fallback_response(error: HTTPException) -> tuple[str, int]:
     """For URLs under `/console/` that no page claimed (the app-level handler calls it)."""
     return from_http(error)
+
+
+def status_page(status: int, detail: str) -> Response:
+    """A console page for an answer given before any view ran (429 from the rate limiter)."""
+    if status == 429:
+        html, code = error_page(429, "Too many attempts", detail,
+                                "Wait a minute, then try again.")
+    else:
+        html, code = error_page(status, "That did not work", detail, "Try again.")
+    return current_app.response_class(html, status=code, mimetype="text/html")

@@ -15,6 +15,7 @@ from scim_server import db
 from scim_server.models import Account, OutboxMessage
 from tests.admin.conftest import (AdminClient, admin, make_account,  # noqa: F401
                                   make_product, make_synced_group, site_id)
+from tests.ops.conftest import make_ops_app  # noqa: F401  (fixture)
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'name="csrf_token" value="([^"]+)"')

@@ -234,3 +234,17 @@ def test_next_only_goes_to_console_pages(signed_in: Console, tenant: Tenant, mak
     assert _safe_next("//evil.test/x") is None
     assert _safe_next(f"/console/orgs/{tenant.org_id}/users?q=a") == \
         f"/console/orgs/{tenant.org_id}/users?q=a"
+
+
+def test_asking_for_links_is_rate_limited_per_address(make_ops_app, tenant: Tenant) -> None:
+    """Nobody can flood an admin's inbox: sign-in requests share the public pages' limit."""
+    limited = make_ops_app(rate_limit_public_burst=2, rate_limit_public_per_second=0.01,
+                           rate_limit_enabled=True)
+    console = Console(limited.test_client(), limited)
+    statuses = [console.post_form("/console/login", "/console/login",
+                                  {"email": "admin@acme.test"}).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    page = console.client.post("/console/login", data={"email": "admin@acme.test"})
+    assert page.status_code == 429 and page.mimetype == "text/html"
+    assert "Too many attempts" in page.get_data(as_text=True)
+    assert int(page.headers["Retry-After"]) >= 1
