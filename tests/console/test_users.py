@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from conftest import Tenant
 from scim_server import db
