@@ -11,16 +11,15 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable, cast
 
-from flask import Blueprint, Response, current_app, g, request
-from flask_wtf.csrf import CSRFProtect
+from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import NotFound
 
-from .. import db
+from .. import browser, db
 from ..services import console_auth
 from . import sessions
 
 bp = Blueprint("console", __name__, url_prefix="/console")
-csrf = CSRFProtect()
+browser.protect_forms(bp)
 ORG = "/orgs/<org_id>"
 USER_ACCESS_AREAS = frozenset({"users", "invitations", "requests"})
 
@@ -96,11 +95,6 @@ def _add_org(endpoint: str, values: dict[str, Any]) -> None:
         values["org_id"] = own
 
 
-@bp.before_request
-def _check_csrf() -> None:
-    csrf.protect()
-
-
 @bp.after_request
 def _page_headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
@@ -131,11 +125,7 @@ def _org_name(signed_in: console_auth.SignedIn | None) -> str | None:
     return org.name if org else None
 
 
-def register(app: Any) -> None:
-    """Attach the console to the app: session cookie, CSRF, the blueprint, its pages."""
-    app.session_interface = sessions.KeyedSessionInterface()
-    app.config.update(SESSION_COOKIE_NAME="scim_session", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_CHECK_DEFAULT=False,
-                      WTF_CSRF_TIME_LIMIT=None)
-    csrf.init_app(app)
+def register(app: Flask) -> None:
+    """Attach the console to the app: cookie session, CSRF, the blueprint, its pages."""
+    browser.init_app(app)
     app.register_blueprint(bp)

@@ -1,22 +1,18 @@
-"""The browser side of console sessions: a signed cookie holding a session secret.
+"""The browser side of console sessions: the cookie session (`scim_server/browser.py`)
+holds a session secret.
 
-The cookie is Flask's signed session (HttpOnly, SameSite=Lax, Secure when the request or
-the public URL is HTTPS); it carries only the session secret and the CSRF token. The
+The cookie carries only the session secret and the CSRF token. The
 server keeps the session itself (`console_sessions`, the secret hashed), so signing out
 ends it everywhere and an idle or expired session stops working whatever the cookie says.
 Signing in clears the cookie and issues a fresh secret and CSRF token, so a session
 identifier planted before sign-in is worthless after it (session fixation).
-
-The signing key is `SCIM_SECRET_KEY`, or else one random key the database keeps for every
-worker, loaded on the first request.
 """
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 
-from flask import Flask, current_app, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import current_app, g, session
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
@@ -26,43 +22,6 @@ from ..services import console_auth
 from ..services.actors import Actor
 
 SESSION_KEY = "console_sid"
-API_PATHS = ("/scim/", "/admin/", "/healthz", "/readyz", "/metrics")
-
-
-class KeyedSessionInterface(SecureCookieSessionInterface):
-    """Flask's cookie session, with a key shared through the database and dynamic Secure."""
-
-    def get_signing_serializer(self, app: Flask) -> Any:
-        if request.path.startswith(API_PATHS):
-            return None  # bearer-token APIs never use a cookie session: no key, no query
-        ensure_secret_key(app)
-        return super().get_signing_serializer(app)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        config = cast(Config, app.config["SCIM"])
-        return bool(request.is_secure or config.public_url.startswith("https://"))
-
-
-def ensure_secret_key(app: Flask) -> None:
-    """Load the signing key once per process; a database not ready yet is tried again later."""
-    if app.secret_key:
-        return
-    config = cast(Config, app.config["SCIM"])
-    if config.secret_key:
-        app.secret_key = config.secret_key
-        return
-    try:
-        with app.app_context():
-            db_session = db.new_session(app)
-            try:
-                key = console_auth.signing_key(db_session)
-                db_session.commit()
-            finally:
-                db_session.close()
-    except SQLAlchemyError:
-        app.logger.warning("console: the session key is not available yet (database?)")
-        return
-    app.secret_key = key
 
 
 def limits() -> console_auth.SessionLimits:
