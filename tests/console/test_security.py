@@ -116,3 +116,23 @@ def test_unknown_console_urls_get_a_console_page(console: Console) -> None:
     response = console.get("/console/nowhere")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_no_input_gets_a_500(app: Flask, signed_in: Console, tenant: Tenant,
+                             world: dict) -> None:
+    """Junk in every form and every query string: refusals, never a server error."""
+    junk_ids = {k: "nope" for k in world}
+    junk = {"email": "x", "emails": "\x00,,;", "name": "", "product": "nope", "role": "owner",
+            "site": "nope", "site_role": "root", "account": ["nope", world["account_id"]],
+            "message": "m" * 5000, "token": "t", "products": ["nope"], "groups": ["nope"],
+            "resend": "Resend invite"}
+    for ids in (world, junk_ids):
+        for rule in console_routes(app, "POST"):
+            if rule == "/console/logout":
+                continue
+            response = signed_in.post_form("users", fill(rule, tenant.org_id, ids), junk)
+            assert response.status_code < 500, (rule, response.status_code)
+        for rule in console_routes(app, "GET"):
+            response = signed_in.get(fill(rule, tenant.org_id, ids) + "?cursor=%ff&q=%00&"
+                                     "status=x&product=y&invitation=z&last_active=w&token=1")
+            assert response.status_code < 500, (rule, response.status_code)
