@@ -248,3 +248,24 @@ def test_asking_for_links_is_rate_limited_per_address(make_ops_app, tenant: Tena
     assert page.status_code == 429 and page.mimetype == "text/html"
     assert "Too many attempts" in page.get_data(as_text=True)
     assert int(page.headers["Retry-After"]) >= 1
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure_and_forms_check_their_origin(
+        make_ops_app, tenant: Tenant, make_admin) -> None:
+    """X-Forwarded-Proto: https (a trusted proxy) makes the cookie Secure, and a form post
+    must come from a page of this host (the Referer that `same-origin` lets browsers send)."""
+    make_admin(tenant)
+    proxied = make_ops_app(trust_forwarded_headers=True)
+    client = proxied.test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "scim.test"}
+    page = client.get("/console/login", headers=https)
+    assert "Secure" in page.headers["Set-Cookie"]
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = csrf_of(page.get_data(as_text=True))
+    body = {"csrf_token": token, "email": "admin@acme.test"}
+    foreign = client.post("/console/login", data=body,
+                          headers={**https, "Referer": "https://evil.test/login"})
+    assert foreign.status_code == 400
+    same = client.post("/console/login", data=body,
+                       headers={**https, "Referer": "https://scim.test/console/login"})
+    assert same.status_code == 302
