@@ -53,6 +53,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signup_api.bp)
     app.register_blueprint(request_access_pages.bp)
     app.register_blueprint(email_action_pages.bp)
+    from .console import init_app as register_console
+
+    register_console(app)
 
 
 def register_error_handlers(app: Flask) -> None:

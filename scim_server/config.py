@@ -176,6 +176,16 @@ class Config:
         90, group=_WORKER, meaning="days dead emails are kept (0: forever)")
     audit_retention_days: int = setting(
         0, group=_WORKER, meaning="days audit events are kept (0: forever)")
+    secret_key: str | None = setting(
+        None, group=_KEYS, secret=True, shown="unset (one random key kept in the database)",
+        meaning="signs console and page cookies; set the same value on every host, or leave "
+        "it unset and every worker reads the one the database keeps")
+    console_link_minutes: int = setting(
+        15, group=_KEYS, meaning="minutes an emailed console sign-in link works (once)")
+    console_idle_minutes: int = setting(
+        30, group=_KEYS, meaning="a console session ends after this long without a request")
+    console_session_hours: int = setting(
+        12, group=_KEYS, meaning="a console session ends this long after sign-in, whatever")
     testing: bool = setting(False, group=_OPS, env=False, meaning="set by the test suite")
 
     @classmethod

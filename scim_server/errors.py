@@ -10,7 +10,7 @@ from .scim.errors import ScimError, error_response
 
 def register_error_handlers(app: Flask) -> None:
     """Unknown paths under `/scim/` answer with a SCIM error body, under `/admin/` with a
-    problem document."""
+    problem document, under `/console/` with a console page."""
 
     @app.errorhandler(RejectedBody)
     def _rejected(error: RejectedBody) -> Response:
@@ -26,6 +26,10 @@ def register_error_handlers(app: Flask) -> None:
             from .admin.errors import fallback_response
 
             return fallback_response(error)
+        if request.path.startswith("/console/"):
+            from .console.errors import fallback_response as console_page
+
+            return console_page(error)  # type: ignore[return-value]
         if request.path.startswith("/scim/"):
             detail = scim_path_hint(request.path) if error.code == 404 else None
             return error_response(ScimError(detail or error.description or error.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .bootstrap import bootstrap, quickstart
+from .console import console_link
 from .database import db_group
 from .keys import admin_key_group, token_group
 from .operations import doctor, prune
@@ -29,3 +30,4 @@ main.add_command(outbox_group)
 main.add_command(worker)
 main.add_command(prune)
 main.add_command(doctor)
+main.add_command(console_link)

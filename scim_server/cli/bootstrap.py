@@ -7,12 +7,14 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from ..models import Organization
 from ..models.directory import IDP_PROFILES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
 from ..services.email_addresses import check_email_address
 from . import demo
 from .common import command_session, echo_json, make_app, upgrade_database
+from .console import sign_in_link
 from .serve import run_server
 
 
@@ -60,6 +62,9 @@ def bootstrap(org_name: str, directory_name: str, idp: str, admin_email: str | N
             click.echo(f"{name}: {value}")
 
 
+DEMO_ADMIN = "admin@example.com"
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -79,6 +84,9 @@ def quickstart(host: str, port: int, admin_email: str | None, print_env: bool) -
     upgrade_database(app)
     with command_session(app) as session:
         payload = demo.fresh_demo_credentials(session, base_url, admin_email)
+        org = session.get_one(Organization, payload["org_id"])
+        console_admin = demo.ensure_org_admin(session, org, admin_email or DEMO_ADMIN)
+        console_url = sign_in_link(app, session, console_admin)
     lines = demo.export_lines(payload)
     env_file = demo.write_env_file(lines)
     click.echo(lines, nl=False)
@@ -91,5 +99,7 @@ def quickstart(host: str, port: int, admin_email: str | None, print_env: bool) -
                f"  curl -H \"Authorization: Bearer $SCIM_TOKEN\" \"$SCIM_URL/Users\"\n"
                f"  curl -H \"Authorization: Bearer $ADMIN_KEY\" \"$ADMIN_URL/users\"\n"
                f"API reference: {base_url}/admin/v1/docs · guide: docs/guide.md\n"
+               f"Console: sign in as {console_admin.email} with this link (once, within "
+               f"15 minutes; `scim-server console-link` makes another):\n  {console_url}\n"
                f"Serving on {base_url} (Ctrl-C stops).", err=True)
     run_server(host, port, workers=1)

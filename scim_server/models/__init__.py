@@ -5,6 +5,7 @@ from .admin_key import AdminKey
 from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .credential_stamp import CredentialStamp
+from .console import ConsoleSession, ConsoleSignInLink, ServerSecret
 from .directory import Directory, ScimToken
 from .directory_push import DirectoryPush
 from .directory_user import DirectoryUser, DirectoryUserValue
@@ -20,10 +21,10 @@ from .scim_request_count import ScimRequestCount
 from .tolerance import ToleranceCounter
 
 __all__ = [
-    "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "CredentialStamp",
-    "Directory", "DirectoryUser", "DirectoryUserValue", "DomainRule", "EmailedLink", "Group",
-    "GroupMember",
-    "Invitation", "Organization", "OutboxMessage", "Product", "ProductActivity",
-    "ProductGrant", "ScimToken", "Site", "SiteAccess", "ToleranceCounter", "new_id", "utcnow",
-    "DirectoryPush", "ScimFailure", "ScimRequestCount",
+    "AccessRequest", "Account", "AdminKey", "AuditEvent", "Base", "ConsoleSession",
+    "ConsoleSignInLink", "CredentialStamp", "Directory", "DirectoryPush", "DirectoryUser",
+    "DirectoryUserValue", "DomainRule", "EmailedLink", "Group", "GroupMember", "Invitation",
+    "Organization", "OutboxMessage", "Product", "ProductActivity", "ProductGrant",
+    "ScimFailure", "ScimRequestCount", "ScimToken", "ServerSecret", "Site", "SiteAccess",
+    "ToleranceCounter", "new_id", "utcnow",
 ]

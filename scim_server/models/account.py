@@ -20,6 +20,7 @@ class Account(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "email_norm"),
         Index("ix_accounts_org_status", "org_id", "status"),
+        Index("ix_accounts_org_created", "org_id", "created_at", "id"),  # console keyset
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -34,6 +35,8 @@ class Account(Base):
         ForeignKey("directories.id", ondelete="SET NULL"), index=True
     )
     is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Console role short of org admin: users, invitations and access requests only.
+    is_user_access_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     has_accessed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -149,7 +149,7 @@ def credential_fingerprint(secret: str) -> str:
 
 
 #: Unauthenticated endpoints that send email or change state: limited per client address.
-PUBLIC_PATHS = frozenset({"/signup", "/invitations/accept", "/request-access"})
+PUBLIC_PATHS = frozenset({"/signup", "/invitations/accept", "/request-access", "/console/login"})
 
 
 def limit_for(config: Config, kind: str) -> Limit:

@@ -28,7 +28,14 @@ def problem_response(status: int, detail: str, headers: dict[str, str] | None = 
 
 def error_for_path(status: int, detail: str, headers: dict[str, str] | None = None,
                    slug: str | None = None) -> Response:
-    """A SCIM Error on `/scim/` paths, a problem document elsewhere."""
+    """A SCIM Error on `/scim/` paths, a console page on `/console/`, a problem document
+    elsewhere."""
+    if request.path.startswith("/console/"):
+        from ..console.errors import status_page
+
+        response = status_page(status, detail)
+        response.headers.update(headers or {})
+        return response
     if is_scim_path():
         response = error_response(ScimError(detail, status=status))
         response.headers.update(headers or {})

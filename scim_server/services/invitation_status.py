@@ -121,20 +121,36 @@ def invitation_status_clause(status: str, now: datetime | None = None) -> Column
 
 
 def account_status_clause(status: str, now: datetime | None = None) -> ColumnElement[bool]:
-    """SQL over `Account`: the account's invitation status is `status` (as `_status` says),
-    whether or not it has an invitation at all (synced accounts usually have none)."""
+    """SQL over `Account`: the account's invitation status is `status` (the rules of
+    `_status`, with the newest pending or accepted invitation as `invitation`)."""
+    if status not in INVITATION_STATUSES:
+        raise ValueError(f"unknown invitation status {status!r}")
     now = now or utcnow()
-    matching = exists(select(Invitation.id).where(
-        Invitation.account_id == Account.id, invitation_status_clause(status, now)))
-    current = exists(select(Invitation.id).where(
-        Invitation.account_id == Account.id, is_current_invitation()))
+    latest = (select(Invitation.id)
+              .where(Invitation.account_id == Account.id, Invitation.state.in_(_LIVE_STATES))
+              .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+              .limit(1).correlate(Account).scalar_subquery())
+
+    def latest_is(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(Invitation.id == latest, *conditions)
+
     inactive = or_(Account.status != "active", _removed_everywhere())
-    accessed = or_(Account.has_accessed.is_(True), Account.last_active_at.is_not(None))
-    without_invitation = {
+    accessed = or_(Account.has_accessed.is_(True), Account.last_active_at.is_not(None),
+                   latest_is(Invitation.state == "accepted"))
+    waiting = and_(not_(inactive), not_(accessed))
+    sent = and_(Invitation.send_email.is_(True), Invitation.state == "pending")
+    # A set read once (hashed), so a page of the few pending or expired accounts does not
+    # run the per-account checks on every account it walks past.
+    emailed = select(Invitation.account_id).where(Invitation.state == "pending",
+                                                  Invitation.send_email.is_(True))
+    conditions = {
         NO_SITE_ACCESS: inactive,
         HAS_SITE_ACCESS: and_(not_(inactive), accessed),
-        INVITATION_NOT_SENT: and_(not_(inactive), not_(accessed)),
-        INVITATION_EXPIRED: false(),
-        INVITATION_PENDING: false(),
-    }[status]
-    return or_(matching, and_(not_(current), without_invitation))
+        INVITATION_NOT_SENT: and_(waiting, or_(~exists().where(Invitation.id == latest),
+                                               latest_is(Invitation.send_email.is_(False)))),
+        INVITATION_EXPIRED: and_(Account.id.in_(emailed.where(Invitation.expires_at <= now)),
+                                 waiting, latest_is(sent, Invitation.expires_at <= now)),
+        INVITATION_PENDING: and_(Account.id.in_(emailed.where(Invitation.expires_at > now)),
+                                 waiting, latest_is(sent, Invitation.expires_at > now)),
+    }
+    return conditions[status]

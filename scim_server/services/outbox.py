@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ..models import OutboxMessage, utcnow
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
+SITE_CSS = Path(__file__).resolve().parent.parent / "static" / "site.css"
 
 # template -> (required context keys, optional keys that default to None)
 TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -43,6 +44,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "token_expiry_warning": (("org_name", "credential_label", "expires_at"),
                              ("remedy", "effect", "in_days", "hint")),
     "signup_notice": (("org_name", "product_name", "detail"), ()),
+    "console_sign_in": (("org_name", "sign_in_url", "expires_minutes"), ()),
 }
 
 _environment = Environment(
@@ -51,6 +53,9 @@ _environment = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+# Emails wear the pages' design (docs/console.md "One design"): the stylesheet goes
+# inline in the HTML part, as mail clients load nothing from elsewhere.
+_environment.globals["site_css"] = SITE_CSS.read_text(encoding="utf-8")
 
 
 def message_id_for(cause: str) -> str:

@@ -28,6 +28,8 @@ SAMPLES: dict[str, dict[str, object]] = {
                       "detail": "Your request was sent to the administrators."},
     "request_access_confirm": {"org_name": "Acme", "product_name": "Jira", "hours": 24,
                                "confirm_url": "http://scim.test/request-access/confirm?t=T"},
+    "console_sign_in": {"org_name": "Acme", "sign_in_url": "http://x.test/console/sign-in",
+                        "expires_minutes": 15},
 }
 
 
