@@ -24,9 +24,9 @@ def test_site_css_defines_the_shared_class_names() -> None:
 
 
 def test_the_stylesheet_is_served(client) -> None:
-    response = client.get("/static/site.css")
-    assert response.status_code == 200 and response.mimetype == "text/css"
-    assert ".chip--invitation-not-sent" in response.get_data(as_text=True)
+    with client.get("/static/site.css") as response:  # a file response: close it
+        assert response.status_code == 200 and response.mimetype == "text/css"
+        assert ".chip--invitation-not-sent" in response.get_data(as_text=True)
 
 
 def test_html_emails_carry_the_design() -> None:

@@ -107,10 +107,10 @@ http {{
 }}
 """)
     error_log = tmp_path / "error.log"
-    error_log.touch()
-    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                              "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                             stderr=error_log.open("ab"))
+    with error_log.open("ab") as errors:
+        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c",
+                                  str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+                                 stdout=subprocess.DEVNULL, stderr=errors)
     try:
         _wait_for_port(https_port, nginx, error_log)
         yield Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}",

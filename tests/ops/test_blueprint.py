@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -23,17 +24,40 @@ def test_readyz_is_ok_on_a_migrated_database(client):
 
 
 def test_readyz_fails_while_migrations_are_pending(app, client):
+    """A database behind this code (here: never migrated) takes the instance out."""
     engine = app.extensions[db.EXTENSION_KEY][0]
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('ffff0000')"))
+        applied = [row[0] for row in connection.execute(
+            text("SELECT version_num FROM alembic_version"))]
+        connection.execute(text("DELETE FROM alembic_version"))
     try:
         answer = client.get("/readyz")
         assert answer.status_code == 503
         assert answer.get_json() == {"status": "unavailable", "database": "migrations pending"}
     finally:
         with engine.begin() as connection:
-            connection.execute(text("DELETE FROM alembic_version WHERE version_num = 'ffff0000'"))
+            for version in applied:
+                connection.execute(text("INSERT INTO alembic_version (version_num) "
+                                        "VALUES (:v)"), {"v": version})
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_stays_ready_when_a_newer_version_migrated(app, client):
+    """A revision this code does not know is a newer release's (rolling upgrade, issue 17)."""
+    engine = app.extensions[db.EXTENSION_KEY][0]
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffff0000'"))
+    try:
+        answer = client.get("/readyz")
+        assert answer.status_code == 200
+        assert answer.get_json() == {"status": "ok", "database": "ok", "schema": "ahead"}
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+        (head,) = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                               {"v": head})
 
 
 def _ready(app: Flask) -> int:
