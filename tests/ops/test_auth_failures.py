@@ -19,6 +19,7 @@ from .conftest import REDIS_URL, redis_available
 needs_redis = pytest.mark.skipif(not redis_available() and os.environ.get("CI") != "true",
                                  reason=f"no Redis at {REDIS_URL} (set SCIM_TEST_REDIS_URL)")
 FLOOD = 600
+ONE_OFF_STATEMENTS = 10
 
 
 class StatementCounter:
@@ -79,7 +80,10 @@ def test_a_flood_of_distinct_scim_guesses_meets_429_without_queries(make_ops_app
     # The default failure bucket: 20 at once, refilled at 1 a second.
     assert reached <= 20 + int(elapsed) + 2, (reached, elapsed)
     assert statuses.count(429) == FLOOD - reached
-    assert statements <= 3 * reached, (statements, reached)
+    # A few statements per guess that reached the database (BEGIN, revocation stamp, token
+    # lookup), plus one-off work (the directory's own limit, SQLite statistics); the 429s
+    # (over 550 of them) cost nothing.
+    assert statements <= 3 * reached + ONE_OFF_STATEMENTS, (statements, reached)
 
 
 @pytest.mark.parametrize("shared", [False, pytest.param(True, marks=needs_redis)],
@@ -92,7 +96,10 @@ def test_a_flood_of_distinct_admin_guesses_meets_429_without_queries(make_ops_ap
     reached = statuses.count(401)
     assert reached <= 20 + int(elapsed) + 2, (reached, elapsed)
     assert statuses.count(429) == FLOOD - reached
-    assert statements <= 3 * reached, (statements, reached)
+    # A few statements per guess that reached the database (BEGIN, revocation stamp, token
+    # lookup), plus one-off work (the directory's own limit, SQLite statistics); the 429s
+    # (over 550 of them) cost nothing.
+    assert statements <= 3 * reached + ONE_OFF_STATEMENTS, (statements, reached)
 
 
 def test_a_known_good_token_passes_while_its_address_is_locked_out(make_ops_app, tenant,
