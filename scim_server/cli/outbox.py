@@ -29,6 +29,7 @@ from ..services.expiry_warnings import queue_expiry_warnings
 from ..models import OutboxMessage
 from ..services.console_mailer import ConsoleMailer, is_console_url
 from ..services.console_mailer import render as render_email
+from ..services import outbox
 from ..services.mailer import Envelope, Mailer, parse_smtp_url
 from ..services.outbox_worker import (BatchReport, Transaction, WorkerSettings, new_worker_id,
                                       run)
@@ -146,14 +147,19 @@ def show(recipient: str | None, status: str | None, limit: int, as_json: bool) -
     if as_json:
         click.echo(json.dumps({"data": [
             {"id": m.id, "to": m.to, "template": m.template, "status": m.status,
-             "subject": m.subject, "body_text": m.body_text,
+             "subject": outbox.unseal(m.subject, m.sealed_secrets),
+             "body_text": outbox.unseal(m.body_text, m.sealed_secrets),
              "created_at": m.created_at.isoformat()} for m in messages]}, indent=2))
         return
     if not messages:
         click.echo("no emails", err=True)
     for message in messages:
+        # Links as the email carries them: a queued message's secrets are still sealed
+        # beside it; once it was sent they are erased, and the link shows as such.
         envelope = Envelope(id=message.id, message_id=message.message_id, to=message.to,
-                            subject=message.subject, body_text=message.body_text,
+                            subject=str(outbox.unseal(message.subject, message.sealed_secrets)),
+                            body_text=str(outbox.unseal(message.body_text,
+                                                        message.sealed_secrets)),
                             body_html=None)
         click.echo(f"[{message.status}] {message.template}")
         click.echo(render_email(envelope, config.smtp_from), nl=False)

@@ -79,8 +79,11 @@ def test_a_user_name_used_as_the_email_is_checked_too(scim: ScimClient) -> None:
 
 def test_admin_invitations_refuse_it(client: FlaskClient, tenant: Tenant) -> None:
     admin = AdminClient(client, tenant)
-    body = problem(admin.post("/invitations", json={"emails": ["a\x00b@example.test"]}), INVALID)
+    body = problem(admin.post("/invitations", json={"emails": ["a\x07b@example.test"]}),
+                   INVALID)
     assert "control character" in str(body)
+    # A NUL never reaches the rule: the input gate refuses text no database can store.
+    assert admin.post("/invitations", json={"emails": ["a\x00b@example.test"]}).status_code == 400
     body = problem(admin.post("/invitations", json={"emails": "ok@example.test, "
                                                              "c\x01d@example.test"}), INVALID)
     assert "control character" in str(body)
