@@ -16,6 +16,7 @@ from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
+from .. import casefold
 from .errors import InvalidPath
 from .schema_registry import Attribute
 from .tolerances import STRING_BOOLEANS, Tolerances
@@ -183,7 +184,7 @@ def _compare(node: Comparison, actual: Any) -> bool:
         if not isinstance(actual, str):
             return False
         if not node.attribute.case_exact:
-            actual, expected = actual.casefold(), expected.casefold()
+            actual, expected = casefold.fold(actual), casefold.fold(expected)
     elif kind == "dateTime":
         try:
             actual = parse_datetime(actual) if isinstance(actual, str) else None

@@ -22,6 +22,14 @@ settings.register_profile("local", max_examples=2500, **_COMMON)
 settings.register_profile("replay", max_examples=40, derandomize=True, **_COMMON)
 
 
+#: pytest-timeout per property test under each profile (setup.cfg's 300 s suits `ci`).
+TIMEOUT_SECONDS = {"ci": 300, "local": 3600, "replay": 300}
+
+
+def timeout_seconds() -> int:
+    return TIMEOUT_SECONDS.get(os.environ.get(ENV, "ci"), 300)
+
+
 def load() -> str:
     """Load the profile the environment names (`ci` when none); return its name."""
     name = os.environ.get(ENV, "ci")

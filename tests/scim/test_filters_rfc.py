@@ -80,3 +80,27 @@ def test_a_complex_attribute_named_alone_filters_on_its_value(scim, people, filt
 def test_case_insensitive_text_folds_the_same_on_both_backends(scim, people, filter_text,
                                                                expected) -> None:
     assert found(scim, people, filter_text) == expected
+
+
+def test_patch_value_filters_fold_by_the_same_rule(scim, people) -> None:
+    """A PATCH path filter selects the values a search filter would (one folding rule)."""
+    eve = next(i for i, name in people.items() if name == "eve")
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "replace", "path": 'emails[value eq "EVE@HOME.EXAMPLE.ORG"].type',
+         "value": "other"}]}
+    assert scim.patch(f"/Users/{eve}", json=patch).status_code in (200, 204)
+    assert found(scim, people, 'emails[type eq "other"]') == {"eve"}
+    strasse = next(i for i, name in people.items() if name == "strasse")
+    op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    named = {"schemas": [op], "Operations": [
+        {"op": "replace", "path": 'emails[value eq "J@CORP.EXAMPLE.NET"].display',
+         "value": "Straße"}]}
+    assert scim.patch(f"/Users/{strasse}", json=named).status_code in (200, 204)
+    not_ss = {"schemas": [op], "Operations": [
+        {"op": "replace", "path": 'emails[display eq "STRASSE"].type', "value": "x"}]}
+    response = scim.patch(f"/Users/{strasse}", json=not_ss)  # ß is not "ss" here either
+    assert response.status_code == 400 and response.get_json()["scimType"] == "noTarget"
+    capital = {"schemas": [op], "Operations": [
+        {"op": "replace", "path": 'emails[display eq "STRAẞE"].type', "value": "x"}]}
+    assert scim.patch(f"/Users/{strasse}", json=capital).status_code in (200, 204)
+    assert found(scim, people, 'emails[type eq "x"]') == {"strasse"}

@@ -10,8 +10,13 @@ from __future__ import annotations
 import json
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from .hypothesis_profiles import timeout_seconds
+
+pytestmark = pytest.mark.timeout(timeout_seconds())
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
