@@ -1,4 +1,4 @@
-"""Migration h12a_casefold_norms: stored norms refolded by the rule PostgreSQL's lower() uses."""
+"""Migration 0008_casefold_norms: stored norms refolded by the rule PostgreSQL's lower() uses."""
 from __future__ import annotations
 
 import importlib.util
@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-MIGRATION = Path(__file__).resolve().parents[1] / "migrations/versions/h12a_casefold_norms.py"
+MIGRATION = Path(__file__).resolve().parents[1] / "migrations/versions/0008_casefold_norms.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("h12a_casefold_norms", MIGRATION)
+    spec = importlib.util.spec_from_file_location("casefold_migration", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)

@@ -1,7 +1,7 @@
 """console: sign-in links, sessions, the shared signing secret, user-access admins
 
-Revision ID: h13a_console
-Revises: h13b_request_access
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h13a_console"
-down_revision = "h13b_request_access"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ constraint. A partial unique index over the rows WHERE directory_id IS NULL make
 concurrent creates of one name end in one group and one 409, on SQLite and PostgreSQL.
 Duplicates made before this migration keep their rows, renamed "name (id)".
 
-Revision ID: h11a_admin_group_names
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h11a_admin_group_names"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

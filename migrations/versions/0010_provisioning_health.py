@@ -1,7 +1,7 @@
 """provisioning health: hourly SCIM request counts, recent failures, last push per directory
 
-Revision ID: h16_provisioning_health
-Revises: h12b_stamp_outbox_secrets
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h16_provisioning_health"
-down_revision = "h12b_stamp_outbox_secrets"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

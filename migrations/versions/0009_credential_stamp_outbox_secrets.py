@@ -1,7 +1,7 @@
 """revocation stamp for credential caches; outbox secrets kept apart from message bodies
 
-Revision ID: h12b_stamp_outbox_secrets
-Revises: h12a_casefold_norms
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h12b_stamp_outbox_secrets"
-down_revision = "h12a_casefold_norms"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

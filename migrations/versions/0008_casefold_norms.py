@@ -4,8 +4,8 @@ Norms were `str.lower()`; they are now `scim_server.casefold.fold` (Unicode simp
 lowercase, as PostgreSQL's lower() does). The two differ only on "İ" (U+0130) and a
 word-final "Σ", so only rows holding one of those are rewritten.
 
-Revision ID: h12a_casefold_norms
-Revises: h11a_admin_group_names
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Callable
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h12a_casefold_norms"
-down_revision = "h11a_admin_group_names"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """request access: emailed one-time links, and accounts an identity provider deprovisioned
 
-Revision ID: h13b_request_access
-Revises: h16_provisioning_health
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h13b_request_access"
-down_revision = "h16_provisioning_health"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
