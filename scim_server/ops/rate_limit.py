@@ -183,7 +183,7 @@ def throttle(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
         metrics.record_rate_limited(kind)
         raise RateLimited(decision.retry_after)
     if kind in ("scim", "admin"):
-        _look_at_failures(buckets, config, kind, _values or {})
+        g.auth_failure_buckets = (kind, _failure_buckets(kind, _values or {}))
 
 
 def _failure_buckets(kind: str, values: dict[str, Any]) -> list[str]:
@@ -194,29 +194,26 @@ def _failure_buckets(kind: str, values: dict[str, Any]) -> list[str]:
     return names
 
 
-def _look_at_failures(buckets: LocalBuckets | RedisBuckets, config: Config, kind: str,
-                      values: dict[str, Any]) -> None:
-    """Note (without spending) whether this address or directory failed too often lately.
+def refuse_unverified_credential() -> None:
+    """429 before a credential lookup while this caller's failures are over the limit.
 
     Every guessed credential has a bucket of its own, so the per-credential limit cannot
-    stop a guesser who never repeats a guess; these buckets can, because they only fill
-    up with failures. Authentication asks `refuse_unverified_credential()` before it
-    touches the database, and a credential it already knows is good still passes.
+    stop a guesser who never repeats a guess; these buckets can, because only failures
+    drain them. Authentication calls this just before it would touch the database, so a
+    credential the worker already knows is good (a cached SCIM token) never waits here,
+    and the buckets are only looked at (not spent) until a lookup fails.
     """
-    g.auth_failure_buckets = (kind, _failure_buckets(kind, values))
+    noted = g.get("auth_failure_buckets")
+    if noted is None:
+        return
+    config: Config = current_app.config["SCIM"]
+    buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
     limit = limit_for(config, "auth_failures")
-    waits = [d.retry_after for d in (buckets.take(name, limit, cost=0)
-                                     for name in g.auth_failure_buckets[1]) if not d.allowed]
+    waits = [d.retry_after for d in (buckets.take(name, limit, cost=0) for name in noted[1])
+             if not d.allowed]
     if waits:
-        g.auth_failure_wait = max(waits)
-
-
-def refuse_unverified_credential() -> None:
-    """429 before a credential lookup while this caller's failures are over the limit."""
-    wait = g.get("auth_failure_wait")
-    if wait is not None:
-        metrics.record_rate_limited(g.auth_failure_buckets[0])
-        raise RateLimited(wait)
+        metrics.record_rate_limited(noted[0])
+        raise RateLimited(max(waits))
 
 
 def record_failed_authentication() -> None:

@@ -79,7 +79,7 @@ def test_a_flood_of_distinct_scim_guesses_meets_429_without_queries(make_ops_app
     # The default failure bucket: 20 at once, refilled at 1 a second.
     assert reached <= 20 + int(elapsed) + 2, (reached, elapsed)
     assert statuses.count(429) == FLOOD - reached
-    assert statements <= 3 * reached, (statements, reached)
+    assert statements <= 4 * reached, (statements, reached)  # none for a refused guess
 
 
 @pytest.mark.parametrize("shared", [False, pytest.param(True, marks=needs_redis)],
@@ -92,7 +92,7 @@ def test_a_flood_of_distinct_admin_guesses_meets_429_without_queries(make_ops_ap
     reached = statuses.count(401)
     assert reached <= 20 + int(elapsed) + 2, (reached, elapsed)
     assert statuses.count(429) == FLOOD - reached
-    assert statements <= 3 * reached, (statements, reached)
+    assert statements <= 4 * reached, (statements, reached)  # none for a refused guess
 
 
 def test_a_known_good_token_passes_while_its_address_is_locked_out(make_ops_app, tenant,
