@@ -14,6 +14,7 @@ even looked up, with a SCIM Error on `/scim/` and a problem document on `/admin/
 from __future__ import annotations
 
 import hashlib
+import secrets
 import logging
 import math
 import threading
@@ -21,10 +22,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_app_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
 
 from ..config import Config
+from ..services import credential_stamp
 from . import metrics
 from .responses import error_for_path, is_admin_path, is_scim_path
 
@@ -54,8 +58,15 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return {allowed, tostring(wait)}
+local stamp = '0'
+if KEYS[2] then
+  stamp = redis.call('GET', KEYS[2]) or '0'
+end
+return {allowed, tostring(wait), stamp}
 """
+#: The revocation stamp's Redis mirror (services/credential_stamp.py): moved after every
+#: commit that revokes a credential, read in the same script call as the rate limit.
+STAMP_KEY = "scim-server:credential-stamp"
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Limit:
 class Decision:
     allowed: bool
     retry_after: float = 0.0
+    stamp: int | None = None  # the Redis revocation stamp, when asked for and Redis answered
 
 
 class LocalBuckets:
@@ -115,17 +127,31 @@ class RedisBuckets:
         self._fallback = fallback
         self._last_warning = 0.0
 
-    def take(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+    def take(self, key: str, limit: Limit, cost: int = 1, *, stamp: bool = False) -> Decision:
+        keys = [REDIS_KEY_PREFIX + key] + ([STAMP_KEY] if stamp else [])
         try:
-            allowed, wait = self._script(keys=[REDIS_KEY_PREFIX + key],
-                                         args=[limit.per_second, limit.burst, cost])
+            allowed, wait, shared = self._script(keys=keys,
+                                                 args=[limit.per_second, limit.burst, cost])
         except self._errors as exc:
             if time.monotonic() - self._last_warning > 30:
                 self._last_warning = time.monotonic()
                 log.warning("rate limits: Redis unavailable (%s); using per-process buckets",
                             type(exc).__name__)
             return self._fallback.take(key, limit, cost)
-        return Decision(bool(int(allowed)), float(wait))
+        return Decision(bool(int(allowed)), float(wait), int(shared) if stamp else None)
+
+    def publish_revocation(self) -> bool:
+        """Move the shared revocation stamp; False when Redis did not answer.
+
+        A fresh random value, not a counter: a Redis that lost its data and counted up
+        again could otherwise land on a value some worker verified a token under.
+        """
+        try:
+            self._client.set(STAMP_KEY, secrets.randbelow(2 ** 62) + 1)
+        except self._errors:
+            log.warning("revocation: Redis unavailable; other workers see it via the database")
+            return False
+        return True
 
 
 class RateLimited(TooManyRequests):
@@ -178,7 +204,11 @@ def throttle(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
             return
         bucket = f"{kind}:{credential_fingerprint(secret)}"
     buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
-    decision = buckets.take(bucket, limit_for(config, kind))
+    if isinstance(buckets, RedisBuckets):
+        decision = buckets.take(bucket, limit_for(config, kind), stamp=kind == "scim")
+        g.credential_stamp_hint = decision.stamp
+    else:
+        decision = buckets.take(bucket, limit_for(config, kind))
     if not decision.allowed:
         metrics.record_rate_limited(kind)
         raise RateLimited(decision.retry_after)
@@ -233,6 +263,15 @@ def _rate_limited_response(error: RateLimited) -> Response:
                           {"Retry-After": str(error.retry_after_seconds)}, slug="rate-limited")
 
 
+def _publish_after_commit(session: Session) -> None:
+    """After a commit that moved the revocation stamp, bump its Redis mirror too."""
+    if not session.info.pop(credential_stamp.MOVED, False) or not has_app_context():
+        return
+    buckets = current_app.extensions.get(EXTENSION_KEY)
+    if isinstance(buckets, RedisBuckets):
+        buckets.publish_revocation()
+
+
 def init_app(app: Flask, config: Config) -> None:
     """Choose the bucket store and install the check ahead of every authentication."""
     local = LocalBuckets()
@@ -240,3 +279,5 @@ def init_app(app: Flask, config: Config) -> None:
         if config.redis_url else local
     app.url_value_preprocessor(throttle)
     app.register_error_handler(RateLimited, _rate_limited_response)
+    if not event.contains(Session, "after_commit", _publish_after_commit):
+        event.listen(Session, "after_commit", _publish_after_commit)

@@ -50,9 +50,13 @@ def authenticate(directory_id: str) -> None:
     cache = token_cache()
     session = db.session()
     cached, stamp = None, None
+    shared = g.get("credential_stamp_hint")  # read from Redis with the rate limit, if any
     if cache.known(digest):
-        stamp = credential_stamp.current(session)  # the one read a remembered token costs
-        cached = cache.get(digest, stamp)
+        if shared is not None:
+            cached = cache.get(digest, shared_stamp=shared)
+        else:
+            stamp = credential_stamp.current(session)  # one primary-key read
+            cached = cache.get(digest, stamp)
     if cached is None:
         rate_limit.refuse_unverified_credential()
         if stamp is None and cache.ttl > 0:  # read before the lookup: a later revoke shows
@@ -65,9 +69,9 @@ def authenticate(directory_id: str) -> None:
         if found is None:
             raise NotFound(f"no directory {directory_id}")
         session.expunge(found)  # a read-only snapshot, shared by this worker's threads
-        cache.put(digest, token.id, found, token.expires_at, token.last_used_at, stamp)
+        cache.put(digest, token.id, found, token.expires_at, token.last_used_at, stamp, shared)
         cached = cache.get(digest, stamp) or CachedToken(token.id, found, token.expires_at,
-                                                         token.last_used_at, 0.0, stamp)
+                                                         token.last_used_at, 0.0, stamp, shared)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)
