@@ -14,9 +14,9 @@ even looked up, with a SCIM Error on `/scim/` and a problem document on `/admin/
 from __future__ import annotations
 
 import hashlib
-import secrets
 import logging
 import math
+import secrets
 import threading
 import time
 from dataclasses import dataclass

@@ -48,7 +48,7 @@ def address() -> Iterator[str]:
         import redis
 
         client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"scim-server:rate:authfail:*"):
+        for key in client.scan_iter("scim-server:rate:authfail:*"):
             client.delete(key)
 
 
