@@ -20,16 +20,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, Response, current_app, g, request
-from sqlalchemy import select
+from flask import Flask, Response, current_app, g, has_app_context, request
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
 
 from ..config import Config
+from ..services import credential_stamp
 from . import metrics
 from .responses import error_for_path, is_admin_path, is_scim_path
 
@@ -60,8 +63,15 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return {allowed, tostring(wait)}
+local stamp = '0'
+if KEYS[2] then
+  stamp = redis.call('GET', KEYS[2]) or '0'
+end
+return {allowed, tostring(wait), stamp}
 """
+#: The revocation stamp's Redis mirror (services/credential_stamp.py): moved after every
+#: commit that revokes a credential, read in the same script call as the rate limit.
+STAMP_KEY = "scim-server:credential-stamp"
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class Limit:
 class Decision:
     allowed: bool
     retry_after: float = 0.0
+    stamp: int | None = None  # the Redis revocation stamp, when asked for and Redis answered
 
 
 class LocalBuckets:
@@ -121,17 +132,31 @@ class RedisBuckets:
         self._fallback = fallback
         self._last_warning = 0.0
 
-    def take(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+    def take(self, key: str, limit: Limit, cost: int = 1, *, stamp: bool = False) -> Decision:
+        keys = [REDIS_KEY_PREFIX + key] + ([STAMP_KEY] if stamp else [])
         try:
-            allowed, wait = self._script(keys=[REDIS_KEY_PREFIX + key],
-                                         args=[limit.per_second, limit.burst, cost])
+            allowed, wait, shared = self._script(keys=keys,
+                                                 args=[limit.per_second, limit.burst, cost])
         except self._errors as exc:
             if time.monotonic() - self._last_warning > 30:
                 self._last_warning = time.monotonic()
                 log.warning("rate limits: Redis unavailable (%s); using per-process buckets",
                             type(exc).__name__)
             return self._fallback.take(key, limit, cost)
-        return Decision(bool(int(allowed)), float(wait))
+        return Decision(bool(int(allowed)), float(wait), int(shared) if stamp else None)
+
+    def publish_revocation(self) -> bool:
+        """Move the shared revocation stamp; False when Redis did not answer.
+
+        A fresh random value, not a counter: a Redis that lost its data and counted up
+        again could otherwise land on a value some worker verified a token under.
+        """
+        try:
+            self._client.set(STAMP_KEY, secrets.randbelow(2 ** 62) + 1)
+        except self._errors:
+            log.warning("revocation: Redis unavailable; other workers see it via the database")
+            return False
+        return True
 
 
 class RateLimited(TooManyRequests):
@@ -228,12 +253,16 @@ def throttle(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     limit = limit_for(config, kind)
     if kind == "scim" and values and _plausible_id(values.get("directory_id")):
         limit = current_app.extensions[DIRECTORY_LIMITS_KEY].get(values["directory_id"], limit)
-    decision = buckets.take(bucket, limit)
+    if isinstance(buckets, RedisBuckets):
+        decision = buckets.take(bucket, limit, stamp=kind == "scim")
+        g.credential_stamp_hint = decision.stamp
+    else:
+        decision = buckets.take(bucket, limit)
     if not decision.allowed:
         metrics.record_rate_limited(kind)
         raise RateLimited(decision.retry_after)
     if kind in ("scim", "admin"):
-        _look_at_failures(buckets, config, kind, values or {})
+        g.auth_failure_buckets = (kind, _failure_buckets(kind, values or {}))
 
 
 def _failure_buckets(kind: str, values: dict[str, Any]) -> list[str]:
@@ -244,29 +273,26 @@ def _failure_buckets(kind: str, values: dict[str, Any]) -> list[str]:
     return names
 
 
-def _look_at_failures(buckets: LocalBuckets | RedisBuckets, config: Config, kind: str,
-                      values: dict[str, Any]) -> None:
-    """Note (without spending) whether this address or directory failed too often lately.
+def refuse_unverified_credential() -> None:
+    """429 before a credential lookup while this caller's failures are over the limit.
 
     Every guessed credential has a bucket of its own, so the per-credential limit cannot
-    stop a guesser who never repeats a guess; these buckets can, because they only fill
-    up with failures. Authentication asks `refuse_unverified_credential()` before it
-    touches the database, and a credential it already knows is good still passes.
+    stop a guesser who never repeats a guess; these buckets can, because only failures
+    drain them. Authentication calls this just before it would touch the database, so a
+    credential the worker already knows is good (a cached SCIM token) never waits here,
+    and the buckets are only looked at (not spent) until a lookup fails.
     """
-    g.auth_failure_buckets = (kind, _failure_buckets(kind, values))
+    noted = g.get("auth_failure_buckets")
+    if noted is None:
+        return
+    config: Config = current_app.config["SCIM"]
+    buckets: LocalBuckets | RedisBuckets = current_app.extensions[EXTENSION_KEY]
     limit = limit_for(config, "auth_failures")
-    waits = [d.retry_after for d in (buckets.take(name, limit, cost=0)
-                                     for name in g.auth_failure_buckets[1]) if not d.allowed]
+    waits = [d.retry_after for d in (buckets.take(name, limit, cost=0) for name in noted[1])
+             if not d.allowed]
     if waits:
-        g.auth_failure_wait = max(waits)
-
-
-def refuse_unverified_credential() -> None:
-    """429 before a credential lookup while this caller's failures are over the limit."""
-    wait = g.get("auth_failure_wait")
-    if wait is not None:
-        metrics.record_rate_limited(g.auth_failure_buckets[0])
-        raise RateLimited(wait)
+        metrics.record_rate_limited(noted[0])
+        raise RateLimited(max(waits))
 
 
 def record_failed_authentication() -> None:
@@ -286,6 +312,15 @@ def _rate_limited_response(error: RateLimited) -> Response:
                           {"Retry-After": str(error.retry_after_seconds)}, slug="rate-limited")
 
 
+def _publish_after_commit(session: Session) -> None:
+    """After a commit that moved the revocation stamp, bump its Redis mirror too."""
+    if not session.info.pop(credential_stamp.MOVED, False) or not has_app_context():
+        return
+    buckets = current_app.extensions.get(EXTENSION_KEY)
+    if isinstance(buckets, RedisBuckets):
+        buckets.publish_revocation()
+
+
 def init_app(app: Flask, config: Config) -> None:
     """Choose the bucket store and install the check ahead of every authentication."""
     local = LocalBuckets()
@@ -294,3 +329,5 @@ def init_app(app: Flask, config: Config) -> None:
     app.extensions[DIRECTORY_LIMITS_KEY] = DirectoryLimits(config.token_cache_seconds)
     app.url_value_preprocessor(throttle)
     app.register_error_handler(RateLimited, _rate_limited_response)
+    if not event.contains(Session, "after_commit", _publish_after_commit):
+        event.listen(Session, "after_commit", _publish_after_commit)

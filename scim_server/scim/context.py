@@ -50,9 +50,13 @@ def authenticate(directory_id: str) -> None:
     cache = token_cache()
     session = db.session()
     cached, stamp = None, None
+    shared = g.get("credential_stamp_hint")  # read from Redis with the rate limit, if any
     if cache.known(digest):
-        stamp = credential_stamp.current(session)  # the one read a remembered token costs
-        cached = cache.get(digest, stamp)
+        if shared is not None:
+            cached = cache.get(digest, shared_stamp=shared)
+        else:
+            stamp = credential_stamp.current(session)  # one primary-key read
+            cached = cache.get(digest, stamp)
     if cached is None:
         rate_limit.refuse_unverified_credential()
         if stamp is None and cache.ttl > 0:  # read before the lookup: a later revoke shows
@@ -73,9 +77,9 @@ def authenticate(directory_id: str) -> None:
         # End the lookup's transaction: a write request then takes SQLite's write lock at
         # its first write-path query, after the slow work done before it (password hashing).
         session.rollback()
-        cache.put(digest, token_id, found, expires_at, last_used_at, stamp)
+        cache.put(digest, token_id, found, expires_at, last_used_at, stamp, shared)
         cached = cache.get(digest, stamp) or CachedToken(token_id, found, expires_at,
-                                                         last_used_at, 0.0, stamp)
+                                                         last_used_at, 0.0, stamp, shared)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)

@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from ..models import CredentialStamp
 
 STAMP_ID = 1
+#: `session.info` flag: this transaction moved the stamp (ops/rate_limit.py mirrors it to
+#: Redis after the commit, where workers read it with their rate limit at no extra cost).
+MOVED = "credential_stamp_moved"
 
 
 def current(session: Session) -> int:
@@ -26,6 +29,7 @@ def current(session: Session) -> int:
 
 def bump(session: Session) -> None:
     """Move the stamp in the caller's transaction: cached credentials must be checked again."""
+    session.info[MOVED] = True
     moved = session.execute(update(CredentialStamp).where(CredentialStamp.id == STAMP_ID)
                             .values(value=CredentialStamp.value + 1)
                             .execution_options(synchronize_session=False))

@@ -1,6 +1,8 @@
 """The outbox queue: rendering, stable Message-IDs, one message per cause, no commits."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -87,3 +89,20 @@ def test_enqueue_rejects_unknown_template(db_session: Session, tenant: Tenant) -
     with pytest.raises(ValueError):
         outbox.enqueue(db_session, org_id=tenant.org_id, to="a@x.test", template="spam",
                        context={}, cause="x")
+
+
+def test_secrets_are_sealed_in_every_stored_copy_and_restored_for_sending(
+        db_session: Session) -> None:
+    token = "scimsrv_inv_SEALED-secret-value-0123456789"
+    url = f"http://scim.test/invitations/accept?token={token}"
+    message = outbox.enqueue(db_session, org_id=None, to="ann@example.test",
+                             template="invitation", cause="sealed-test", secrets=[token],
+                             context={**INVITE, "accept_url": url})
+    stored = " ".join([message.subject, message.body_text, str(message.body_html),
+                       json.dumps(message.context)])
+    assert token not in stored and "[[scim-server:secret:0]]" in message.body_text
+    assert message.sealed_secrets == [token]
+    assert url in str(outbox.unseal(message.body_text, message.sealed_secrets))
+    assert url in str(outbox.unseal(message.body_html, message.sealed_secrets))
+    erased = str(outbox.unseal(message.body_text, None))
+    assert token not in erased and outbox.ERASED_SECRET in erased
