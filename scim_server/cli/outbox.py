@@ -11,6 +11,7 @@ is due now, tries each message at most once, prints a JSON summary and exits.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ from ..services.outbox_worker import (BatchReport, Transaction, WorkerSettings, 
 from .common import echo_json, make_app, require_database
 
 MAINTENANCE_EVERY_SECONDS = 3600.0
+logger = logging.getLogger("scim_server.outbox")
 
 
 def worker_settings(config: Config) -> WorkerSettings:
@@ -104,12 +106,14 @@ def send(once: bool) -> None:
             queue_expiry_warnings(session, thresholds=config.expiry_warning_days)
 
     def log(report: BatchReport) -> None:
-        click.echo(f"outbox {worker_id}: sent {len(report.sent)}, retrying "
-                   f"{len(report.retrying)}, dead {len(report.dead)}, released "
-                   f"{len(report.released)}", file=sys.stderr)
+        logger.info(f"sent {len(report.sent)}, retrying {len(report.retrying)}, dead "
+                    f"{len(report.dead)}, released {len(report.released)}",
+                    extra={"fields": {"worker_id": worker_id, "sent": len(report.sent),
+                                      "retrying": len(report.retrying),
+                                      "dead": len(report.dead)}})
 
     target = smtp if isinstance(smtp, ConsoleMailer) else smtp.settings
-    click.echo(f"outbox {worker_id}: delivering to {target!r}", file=sys.stderr)
+    logger.info(f"delivering to {target!r}", extra={"fields": {"worker_id": worker_id}})
     maintenance()
     with smtp as mailer:
         total = run(transaction, mailer, worker_settings(config), once=once,

@@ -11,8 +11,8 @@ JSON summary and exits (for cron and tests).
 """
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -31,8 +31,12 @@ from .outbox import transactions, worker_settings
 FAILURE_PAUSE_SECONDS = 5.0
 
 
+logger = logging.getLogger("scim_server.worker")
+
+
 def _log(worker_id: str, text: str) -> None:
-    click.echo(f"worker {worker_id}: {text}", file=sys.stderr)
+    """One JSON line on standard error, like every other log line (ops/request_log.py)."""
+    logger.info(text, extra={"fields": {"worker_id": worker_id}})
 
 
 def _run_jobs(transaction: Any, jobs: list[Job], last_run: dict[str, float], worker_id: str,

@@ -1,8 +1,9 @@
 """Groups a directory provisions, with memberships that cost O(k) to change.
 
 A group of 300,000 members is never loaded to add or remove one: membership edits touch
-only the rows named (RFC 7644 §3.5.2 with a large-group budget), and the member count
-is kept on the group row so reads need not count.
+only the rows named (RFC 7644 §3.5.2 with a large-group budget). `member_count` on the
+group row moves in SQL with each change (services/group_versions.py); it is a cache that
+no reader relies on — the admin API counts member rows.
 """
 from __future__ import annotations
 

@@ -146,3 +146,15 @@ def test_bootstrap_prints_the_ids_rotation_needs(cli):
     rotated = run_json(cli, "token", "rotate", "--token-id", out["scim_token_id"])
     assert rotated["scim_token"] != out["scim_token"]
     assert out["admin_key_id"]
+
+
+def test_worker_log_lines_are_json(cli):
+    """Every line the worker logs is one JSON object, like the server's (issue 17, 8)."""
+    result = cli.invoke(main, ["worker", "--once"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "the worker says what it does"
+    entries = [json.loads(line) for line in lines]
+    assert all(e["logger"].startswith("scim_server") and "worker_id" in e for e in entries
+               if e["logger"] == "scim_server.worker")
+    assert any(e["logger"] == "scim_server.worker" for e in entries)
