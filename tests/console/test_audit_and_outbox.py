@@ -2,6 +2,8 @@
 "Retry" that is exactly `POST outbox/{id}/retry` (same change, same audit event)."""
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import timedelta
 from typing import Callable
@@ -162,6 +164,28 @@ def test_the_audit_log_is_keyset_paged(app: Flask, signed_in: Console, tenant: T
 
 def test_junk_filters_get_a_page_not_a_500(signed_in: Console) -> None:
     for query in ("since=yesterday", "until=2026-13-45T99:99", "action=" + "a" * 500,
-                  "before=abc", "before=" + "9" * 40, "target=%00"):
+                  "before=abc", "before=" + "9" * 40, "actor=" + "x:" * 300):
         response = signed_in.get(f"audit-log?{query}")
         assert response.status_code == 200, query
+
+
+def test_nul_bytes_and_forged_cursors_get_a_page_not_a_500(
+        app: Flask, signed_in: Console, tenant: Tenant) -> None:
+    """PostgreSQL refuses NUL in text: every such input must stop before the database."""
+    forged = base64.urlsafe_b64encode(json.dumps(
+        ["2026-01-01T00:00:00+00:00", "a\u0000b"]).encode()).decode()
+    directory = f"directories/{tenant.directory_id}"
+    for path in (f"outbox?cursor={forged}", f"users?cursor={forged}"):
+        assert signed_in.get(path).status_code == 200, path  # a damaged cursor: page 1
+    for path in ("audit-log?action=a%00", "audit-log?actor=account:%00",
+                 f"{directory}?scimType=%00", f"{directory}?user=ada%00"):
+        response = signed_in.get(path)
+        assert response.status_code == 400, path
+        assert "retype the value" in response.get_data(as_text=True)
+    assert signed_in.get("directories/a%00b").status_code == 404
+    for action in ("outbox/a%00b/retry", f"{directory}/tokens/a%00b/revoke",
+                   f"{directory}/tokens/a%00b/rotate"):
+        response = signed_in.post_form("outbox", action, {"overlap_hours": "1"})
+        assert response.status_code == 404, action
+    named = signed_in.post_form("outbox", f"{directory}/tokens", {"name": "Okta\u0000"})
+    assert named.status_code == 400
