@@ -36,6 +36,7 @@ def test_directory_health_tokens_audit_and_outbox(
         sign_in(page, app, smtp, "admin@acme.test")
         page.get_by_role("link", name="Directories").click()
         assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.locator(f"#directory-{tenant.directory_id} h2 a").click()
         assert page.locator(".state").text_content().strip().startswith("Failing since")
         failure = page.locator('#failure-list tr[data-request-id="idp-req-42"]')
