@@ -3,6 +3,7 @@ provisioning health (issue 16), each action the API's own with the admin as acto
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Callable
 
 from flask import Flask
@@ -206,3 +207,28 @@ def test_a_person_lookup_shows_every_recent_request_about_them(
     assert "uniqueness" in person and "Changed: scim.user.created" in person, person
     nobody = signed_in.get(page(tenant) + "?user=nobody@acme.test").get_data(as_text=True)
     assert "No recent requests about this person" in nobody
+
+
+def test_console_and_api_revoke_and_create_change_the_same_things(
+        app: Flask, signed_in: Console, tenant: Tenant, admin) -> None:
+    tokens = f"/directories/{tenant.directory_id}/tokens"
+    by_api = admin.post(tokens, json={"name": "api", "expires_in_days": 7}).get_json()
+    console = signed_in.post_form(page(tenant), page(tenant) + "/tokens",
+                                  {"name": "console", "expires_in_days": "7"})
+    assert console.status_code == 201
+    made = {t.name: t for t in tokens_of(app, tenant.directory_id)}
+    for name in ("api", "console"):
+        token = made[name]
+        assert abs((token.expires_at - token.created_at) - timedelta(days=7)) < timedelta(seconds=5), name
+        assert token.revoked_at is None and token.hint.startswith("scimsrv_"), name
+    created = {e.target_id: e for e in events(app, "scim_token.created")}
+    assert set(created[made["api"].id].changes) == set(created[made["console"].id].changes)
+    assert admin.call("DELETE", f"{tokens}/{made['api'].id}").status_code == 204
+    assert signed_in.post_form(page(tenant), f"{page(tenant)}/tokens/{made['console'].id}/revoke"
+                               ).status_code == 302
+    after = {t.name: t for t in tokens_of(app, tenant.directory_id)}
+    assert after["api"].revoked_at and after["console"].revoked_at
+    revoked = {e.target_id: e for e in events(app, "scim_token.revoked")}
+    api_event, console_event = revoked[made["api"].id], revoked[made["console"].id]
+    assert api_event.changes == console_event.changes
+    assert (api_event.actor_type, console_event.actor_type) == ("admin_key", "account")
