@@ -22,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 from werkzeug.serving import make_server  # noqa: E402
 
 from scim_server import Config, create_app, db, migrate  # noqa: E402
-from scim_server.models import Account  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+
+from scim_server.models import Account, OutboxMessage  # noqa: E402
 from scim_server.services import admin_keys, console_auth, tenancy  # noqa: E402
 from scim_server.services.actors import Actor  # noqa: E402
 
@@ -74,7 +76,26 @@ def seed(app: Any) -> dict[str, str]:
     client.post(f"{admin_base}/invitations", headers=api, json={
         "emails": "lin@partner.example, sam@partner.example"})
     ids.update(group=group["id"], user=members[0])
+    _refused_pushes_and_a_dead_email(app, client, base, scim, ids["org"])
     return ids
+
+
+def _refused_pushes_and_a_dead_email(app: Any, client: Any, base: str, scim: dict[str, str],
+                                     org_id: str) -> None:
+    """What the Directories and Outbox pages exist for: refusals and an undeliverable email."""
+    client.post(f"{base}/Users", headers={**scim, "X-Request-Id": "entra-7f3c1a"}, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ada@acme.example", "active": True})
+    client.post(f"{base}/Groups", headers={**scim, "X-Request-Id": "entra-7f3c1b"}, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]})
+    with app.app_context():
+        session = db.new_session(app)
+        session.execute(update(OutboxMessage).where(
+            OutboxMessage.org_id == org_id, OutboxMessage.to == "sam@partner.example")
+            .values(status="dead", attempts=5,
+                    last_error="550 5.1.1 <sam@partner.example>: Recipient address rejected"))
+        session.commit()
+        session.close()
 
 
 def main() -> None:
@@ -125,7 +146,10 @@ def _photograph(browser: Any, app: Any, url: str, ids: dict[str, str], out: Path
     org = f"{url}/console/orgs/{ids['org']}"
     shots = [("users", f"{org}/users"), ("user-detail", f"{org}/users/{ids['user']}"),
              ("products", f"{org}/products"), ("groups", f"{org}/groups"),
-             ("group-detail", f"{org}/groups/{ids['group']}")]
+             ("group-detail", f"{org}/groups/{ids['group']}"),
+             ("directories", f"{org}/directories"),
+             ("directory-detail", f"{org}/directories/{ids['directory']}?user=ada@acme.example"),
+             ("audit-log", f"{org}/audit-log"), ("outbox", f"{org}/outbox")]
     for name, address in shots:
         page.goto(address)
         page.screenshot(path=str(out / f"{name}.png"), full_page=True)
@@ -134,6 +158,10 @@ def _photograph(browser: Any, app: Any, url: str, ids: dict[str, str], out: Path
     page.get_by_role("button", name="Invite users").click()
     page.wait_for_selector("#results")
     page.screenshot(path=str(out / "invite.png"), full_page=True)
+    page.goto(f"{org}/directories/{ids['directory']}")
+    page.get_by_label("Token name").fill("Entra ID provisioning")
+    page.get_by_role("button", name="Create token").click()
+    page.screenshot(path=str(out / "token-created.png"))
     phone = browser.new_page(viewport={"width": 375, "height": 812})
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{org}/users")

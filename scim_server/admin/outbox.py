@@ -5,10 +5,8 @@ from typing import Any
 
 from .. import db
 from ..models import OutboxMessage
-from ..services import audit
 from ..services import invitation_queries as queries
-from ..services.errors import Conflict
-from ..services.outbox_worker import requeue
+from ..services.outbox_retry import retry_message
 from . import auth
 from .blueprint import ORG, endpoint
 from .invitation_serializers import OutboxMessageSchema, OutboxQuerySchema
@@ -40,14 +38,4 @@ def get_outbox_message(message_id: str) -> OutboxMessage:
           body=EmptySchema, response=OutboxMessageSchema,
           summary="Queue a dead or failed email again with fresh attempts")
 def retry_outbox_message(message_id: str, body: dict[str, Any]) -> OutboxMessage:
-    session = db.session()
-    message = queries.get_outbox_message(session, auth.org_id(), message_id)
-    previous = message.status
-    if not requeue(session, message.id):
-        raise Conflict(f"message {message_id} is {previous}; only dead or failed messages "
-                       "can be retried")
-    session.refresh(message)
-    audit.record(session, org_id=auth.org_id(), actor=auth.actor(), action="outbox.requeued",
-                 target_type="outbox_message", target_id=message.id,
-                 changes={"status": [previous, "queued"]})
-    return message
+    return retry_message(db.session(), auth.org_id(), message_id, auth.actor())

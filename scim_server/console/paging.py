@@ -36,7 +36,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, ident = json.loads(raw)
-        return datetime.fromisoformat(stamp), str(ident)
+        return (datetime.fromisoformat(stamp), str(ident)) if "\x00" not in str(ident) else None
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         return None
 

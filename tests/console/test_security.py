@@ -30,7 +30,8 @@ def world(tenant: Tenant, make_account: Callable[..., str], make_product: Callab
     account = make_account("someone@acme.test")
     return {"account_id": account, "product_id": make_product()["id"],
             "group_id": make_synced_group("Engineering", users=(account,)),
-            "member_id": account}
+            "member_id": account,
+            "directory_id": tenant.directory_id, "token_id": "t-1", "message_id": "m-1"}
 
 
 def test_every_console_post_refuses_a_missing_csrf_token(app: Flask, signed_in: Console,

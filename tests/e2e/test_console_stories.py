@@ -179,7 +179,7 @@ def test_every_console_page_is_accessible_at_phone_width(
     page = chromium.new_page(viewport={"width": 375, "height": 812})
     sign_in(page, app, smtp, "admin@acme.test")
     ids = {"account_id": users[0]["id"], "group_id": group["id"],
-           "product_id": product["id"]}
+           "product_id": product["id"], "directory_id": tenant.directory_id}
     rules = sorted(r.rule for r in app.url_map.iter_rules()
                    if r.rule.startswith("/console/orgs/") and "GET" in (r.methods or ()))
     assert len(rules) >= 6
