@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 PAGES = ("errors", "sign_in", "users", "user_detail", "invite", "products", "groups")
+PAGES += ("inactive_users", "access_requests", "domains")
 
 
 def init_app(app: Flask) -> None:
