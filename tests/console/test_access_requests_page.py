@@ -232,7 +232,9 @@ def test_csrf_other_orgs_and_the_user_access_admin(
     assert api_request(admin, request_id)["status"] == "approved"
     # Another organization's request, through our own organization's URLs: 404.
     other = make_tenant("Globex")
-    theirs_product = make_product("jira", "Jira", client=AdminClient(client, other))
+    globex = AdminClient(client, other)
+    theirs_product = make_product("jira", "Jira", client=globex,
+                                  site=globex.get("/sites").get_json()["data"][0]["id"])
     with app.app_context():
         session = db.new_session(app)
         stranger = Account(org_id=other.org_id, email="s@globex.test",
