@@ -58,6 +58,10 @@ def test_story_c_dry_run_deactivate_with_notice_then_approve(
     assert "Confluence 40, Jira 123" in page.locator("#seats-freed").inner_text()
     assert page.locator('tr[data-account="%s"]' % ids["people"][INACTIVE]).count() == 0
     assert_accessible(page)
+    page.set_viewport_size({"width": 375, "height": 812})  # the 123 rows at phone width
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
     assert used(admin) == {"jira": INACTIVE + ACTIVE, "confluence": 40}  # a dry run
 
     assert page.get_by_label("Email each person a notice").is_checked()
