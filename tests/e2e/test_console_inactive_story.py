@@ -5,7 +5,7 @@ from the Access requests page. axe-core checks each page on the way.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -16,8 +16,7 @@ from scim_server.models import AuditEvent, Organization
 from scim_server.services import admin_keys
 from scim_server.services.actors import Actor
 from tests.admin.conftest import AdminClient
-from tests.console.conftest import make_admin  # noqa: F401  (fixture)
-from tests.e2e.console_support import (PUBLIC, assert_accessible, chromium,  # noqa: F401
+from tests.e2e.console_support import (assert_accessible, chromium,  # noqa: F401
                                        playwright, sign_in, smtp)
 from tests.e2e.test_inactive_users_story import ACTIVE, INACTIVE, seed, to, used
 from tests.smtp_support import SmtpServer, deliver_all
@@ -27,7 +26,7 @@ NOTICE = "We reclaimed unused licences. Ask for access from the link when you ne
 
 def test_story_c_dry_run_deactivate_with_notice_then_approve(
         app: Flask, client: Any, tenant: Tenant, live_server: str, smtp: SmtpServer,
-        chromium: Any, make_admin: Callable[..., str]) -> None:
+        chromium: Any) -> None:
     admin = AdminClient(client, tenant)
     site = admin.get("/sites").get_json()["data"][0]["id"]
     jira = admin.post("/products", json={"site_id": site, "key": "jira", "name": "Jira",
