@@ -26,6 +26,7 @@ from .user_rows import product_names
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3650  # the admin API's range (admin/activity.py `DAYS`)
+SHOWN = 500  # rows listed; the count and the seats freed always cover everyone
 
 
 class DaysForm(FlaskForm):
@@ -75,7 +76,7 @@ def inactive_users() -> Any:
     sweep_form = SweepForm(days=str(days))
     return render_template(
         "console/inactive_users.html", title="Inactive users", form=form, days=days,
-        dry=dry, names=names, sweep=sweep_form, done=done,
+        dry=dry, shown=dry.accounts[:SHOWN], names=names, sweep=sweep_form, done=done,
         freed=sorted(dry.seats_reclaimed.items(), key=lambda kv: names.get(kv[0], kv[0]))
     ), 200 if valid else 422
 

@@ -157,3 +157,14 @@ def test_another_organizations_page_is_404(signed_in: Console,
                                    f"/console/orgs/{other.org_id}/inactive-users/deactivate",
                                    {"days": "90"})
     assert response.status_code == 404
+
+
+def test_a_long_list_shows_the_first_rows_and_counts_everyone(
+        app: Flask, signed_in: Console, admin: AdminClient, people: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from scim_server.console import inactive_users as page
+    monkeypatch.setattr(page, "SHOWN", 1)
+    html = signed_in.get("inactive-users").get_data(as_text=True)
+    assert html.count("<tr data-account=") == 1
+    assert 'data-count="2" data-seats="3"' in html
+    assert "The first 1 are listed; all 2 are deactivated." in html
