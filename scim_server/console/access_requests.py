@@ -74,15 +74,18 @@ def _review(request_id: str, approve_form: ApproveForm | None = None,
     found = service.get_request(session, org_id(), request_id)
     [doc] = request_documents(session, [found])
     product = session.get_one(Product, found.product_id)
-    approve_form = approve_form or ApproveForm(role=product.default_role)
-    approve_form.role.choices = choices(
-        (r, ROLE_WORDS.get(r, r)) for r in (product.roles or []))
+    approve_form = approve_form or ApproveForm(formdata=None, role=product.default_role)
+    approve_form.role.choices = _roles(product)
     names = dict(session.execute(select(Product.id, Product.name)
                                  .where(Product.org_id == org_id())).all())
     return render_template(
         "console/access_request.html", title=f"Access request for {product.name}", doc=doc,
-        approve=approve_form, deny=deny_form or DenyForm(), action=ActionForm(),
+        approve=approve_form, deny=deny_form or DenyForm(formdata=None), action=ActionForm(),
         names=names, source_words=SOURCE_WORDS, role_words=ROLE_WORDS), status
+
+
+def _roles(product: Product) -> list[Any]:
+    return choices((r, ROLE_WORDS.get(r, r)) for r in (product.roles or []))
 
 
 @org_page(REQUEST, area="requests")
@@ -112,7 +115,7 @@ def access_request_approve(request_id: str) -> Any:
     found = service.get_request(session, org_id(), request_id)
     product = session.get_one(Product, found.product_id)
     form = ApproveForm()
-    form.role.choices = choices((r, r) for r in (product.roles or []))
+    form.role.choices = _roles(product)
     if not form.validate_on_submit():
         return _review(request_id, approve_form=form, status=422)
     # The product's default role is what approving without a role gives (as from the email).

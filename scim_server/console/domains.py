@@ -61,9 +61,10 @@ def _page(domain_form: DomainForm | None = None, settings_form: SettingsForm | N
           status: int = 200) -> tuple[str, int]:
     session = db.session()
     products = _products(session)
-    domain_form = domain_form or DomainForm()
+    domain_form = domain_form or DomainForm(formdata=None)
     domain_form.product.choices = choices(products.items())
-    settings_form = settings_form or SettingsForm(data=org_settings(session, org_id()))
+    settings_form = settings_form or SettingsForm(formdata=None,
+                                                 data=org_settings(session, org_id()))
     rules = list(session.scalars(domain_rules.rules_query(org_id())
                                  .order_by(DomainRule.domain, DomainRule.created_at)))
     return render_template("console/domains.html", title="Domains", rules=rules,

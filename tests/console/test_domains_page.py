@@ -135,3 +135,13 @@ def test_csrf_other_orgs_and_roles(app: Flask, client: Any, tenant: Tenant, admi
     assert refused.status_code == 403
     assert len(rules(admin)) == 1
     assert admin.get("/access-settings").get_json()["signup_any_domain"] is False
+
+
+def test_a_refused_domain_keeps_the_saved_settings_on_the_page(
+        signed_in: Console, admin: AdminClient, jira: str) -> None:
+    admin.patch("/access-settings", json={"signup_any_domain": True})
+    refused = signed_in.post_form("domains", "domains/add", {"domain": "", "product": jira})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    [signup_box] = re.findall(r'<input[^>]*id="signup_any_domain"[^>]*>', html)
+    assert "checked" in signup_box  # what is saved, not what the refused form carried
