@@ -94,8 +94,13 @@ def test_story_c_dry_run_deactivate_with_notice_then_approve(
     assert "back on the project" in details and "jira-users" in details
     assert "deactivated" in details.lower() and f"{135 - ACTIVE} of 135" in details
     assert_accessible(page)
-    page.get_by_label("Role").select_option("user")
-    page.get_by_role("button", name="Approve").click()
+    # Approve with the keyboard alone: the role select, then Tab to "Approve" and Enter.
+    page.get_by_label("Role").focus()
+    assert page.evaluate("document.activeElement.value") == "user"  # the default role
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent || document.activeElement.value"
+                         ) == "Approve"
+    page.keyboard.press("Enter")
     page.wait_for_selector("text=Approved: Jira (User) granted")
     assert page.locator("#request").get_attribute("data-status") == "approved"
     assert_accessible(page)
