@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-PAGES = ("errors", "sign_in", "users", "user_detail", "invite", "products", "groups")
-PAGES += ("input_guard", "directories", "directory_tokens", "audit_log", "outbox")  # h13d
+PAGES = ("errors", "input_guard", "sign_in", "users", "user_detail", "invite", "products", "groups",
+         "inactive_users", "access_requests", "domains", "directories", "directory_tokens",
+         "audit_log", "outbox")
 
 
 def init_app(app: Flask) -> None:

@@ -20,8 +20,8 @@ def console_routes(app: Flask, method: str) -> list[str]:
 
 
 def fill(rule: str, org_id: str, ids: dict[str, str]) -> str:
-    return re.sub(r"<(\w+)>", lambda m: org_id if m.group(1) == "org_id" else ids[m.group(1)],
-                  rule)
+    return re.sub(r"<(\w+)>", lambda m: org_id if m.group(1) == "org_id"
+                  else ids.get(m.group(1), "no-such-id"), rule)
 
 
 @pytest.fixture

@@ -180,6 +180,9 @@ def test_every_console_page_is_accessible_at_phone_width(
     sign_in(page, app, smtp, "admin@acme.test")
     ids = {"account_id": users[0]["id"], "group_id": group["id"],
            "product_id": product["id"], "directory_id": tenant.directory_id}
+    ids["request_id"] = admin_api.post("/access-requests", json={
+        "account_id": users[1]["id"], "product_id": product["id"]}).get_json()["id"]
+    admin_api.post("/domains", json={"domain": "acme.test", "product_id": product["id"]})
     rules = sorted(r.rule for r in app.url_map.iter_rules()
                    if r.rule.startswith("/console/orgs/") and "GET" in (r.methods or ()))
     assert len(rules) >= 6
