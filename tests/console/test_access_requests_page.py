@@ -67,8 +67,10 @@ def test_the_list_spans_sites_newest_first_and_filters_by_status(
     assert everyone.index(f'data-request="{second}"') < everyone.index(f'data-request="{first}"')
     denied = signed_in.get("access-requests?status=denied").get_data(as_text=True)
     assert f'data-request="{first}"' in denied and f'data-request="{second}"' not in denied
-    junk = signed_in.get("access-requests?status=%00nope&cursor=!!!")
+    junk = signed_in.get("access-requests?status=nope&cursor=!!!")
     assert junk.status_code == 200  # junk filters fall back to the defaults
+    nul = signed_in.get("access-requests?status=%00nope")
+    assert nul.status_code == 400  # the console's input guard: a page that says to retype
 
 
 def test_pages_are_keyset_pages_of_50(app: Flask, signed_in: Console, admin: AdminClient,
