@@ -83,6 +83,13 @@ def outbox_states(app: Flask) -> Counter[str]:
         session.close()
 
 
+def summary_of(output: str) -> dict:
+    """The indented JSON summary `--once` prints among the one-line JSON log entries."""
+    lines = output.splitlines()
+    start = lines.index("{")
+    return dict(json.loads("\n".join(lines[start:lines.index("}", start) + 1])))
+
+
 def finish(worker: WorkerProcess, timeout: float = 60) -> str:
     assert worker.process.wait(timeout=timeout) == 0, worker.output()
     return worker.output()
@@ -94,7 +101,7 @@ def test_worker_once_erases_due_accounts_and_delivers_mail(
     ids = add_accounts(app, tenant.org_id, due=2, not_due=1)
     queue_mail(app, tenant.org_id, 3)
     output = finish(start_worker("--once", env={"SCIM_SMTP_URL": smtp.url, **FAST}))
-    summary = json.loads(output[output.index("{"):output.rindex("}") + 1])
+    summary = summary_of(output)
     assert summary["jobs"]["erase-due-accounts"] == {"ran": True, "count": 2}
     assert summary["outbox"]["sent"] == 3
     assert erased(app, ids) == {ids[0]: 1, ids[1]: 1, ids[2]: 0}
