@@ -116,13 +116,17 @@ def start_scim_server(database_url: str, workers: int, out_dir: Path) -> ServerP
 
 
 def start_module_server(name: str, module: str, args: list[str], health_path: str,
-                        out_dir: Path, headers: dict[str, str] | None = None) -> ServerProcess:
-    """A server of this package (`bench.hello_app`, `bench.reference_server`)."""
-    port = free_port()
+                        out_dir: Path, headers: dict[str, str] | None = None,
+                        env: dict[str, str] | None = None, command: tuple[str, ...] = (),
+                        port: int | None = None) -> ServerProcess:
+    """A server of this package (`bench.hello_app`, `bench.reference_server`, the peers):
+    `python -m MODULE [COMMAND] --host --port ARGS`, with `env` added to the environment."""
+    port = port or free_port()
     root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process, log = _spawn(name, [sys.executable, "-m", module, "--host", HOST, "--port",
-                                 str(port), *args], env, out_dir)
+    env = {**os.environ, **(env or {}),
+           "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process, log = _spawn(name, [sys.executable, "-m", module, *command, "--host", HOST,
+                                 "--port", str(port), *args], env, out_dir)
     base = f"http://{HOST}:{port}"
     server = ServerProcess(name, base, process, log)
     try:
