@@ -5,8 +5,8 @@
 - `PEER_TOKEN`: the one bearer token the middleware accepts;
 - `PEER_NETLOC`: host:port for the `location` URLs django-scim2 renders.
 
-SQLite runs in WAL mode with `synchronous=FULL`, as scim-server does, so both commit
-durably; PostgreSQL keeps its default `synchronous_commit=on`.
+SQLite runs in WAL mode with `synchronous=NORMAL` and `BEGIN IMMEDIATE` for writes, as
+scim-server's connections do; PostgreSQL keeps its default `synchronous_commit=on`.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _database(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     if parts.scheme.startswith("sqlite"):
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parts.path[1:] or ":memory:",
-                "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+                "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
                             "transaction_mode": "IMMEDIATE", "timeout": 30}}
     if parts.scheme.startswith("postgresql"):
         return {"ENGINE": "django.db.backends.postgresql", "NAME": parts.path.lstrip("/"),
