@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
@@ -66,6 +67,13 @@ def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = 
 
 def create_user(session: Session, directory: Directory, data: UserData, actor: Actor) -> DirectoryUser:
     """Provision a user: link the account with the same email, or create a synced one."""
+    return provision_user(session, directory, data, actor)[0]
+
+
+def provision_user(session: Session, directory: Directory, data: UserData, actor: Actor
+                   ) -> tuple[DirectoryUser, bool]:
+    """`create_user`, also saying whether an existing account was linked (True) or a new
+    one made (False): a new account is in no group yet, which spares the caller a query."""
     _ensure_user_name_free(session, directory.id, data.user_name, except_id=None)
     account = _account_for_email(session, directory, data.email)
     linked = account is not None
@@ -87,12 +95,15 @@ def create_user(session: Session, directory: Directory, data: UserData, actor: A
                  target_type="account", target_id=account.id,
                  changes={"userName": data.user_name, "active": data.active,
                           "directory_id": directory.id})
-    return user
+    return user, linked
 
 
 def replace_user(session: Session, directory: Directory, user: DirectoryUser, data: UserData,
                  actor: Actor, *, expected_version: int | None = None) -> DirectoryUser:
-    """Replace every writable attribute (RFC 7644 §3.5.1), keeping id and creation time."""
+    """Replace every writable attribute (RFC 7644 §3.5.1), keeping id and creation time.
+
+    The caller holds the user's row lock (`get_user(lock=True)`), as every write does.
+    """
     _check_version(user, expected_version)
     _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
     account = session.get(Account, user.id)
@@ -112,9 +123,13 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     values_changed = any((user.attributes or {}).get(name) != data.attributes.get(name)
                          for name in VALUE_ATTRIBUTES)
     _apply_to_user(user, data)
+    locked_version = user.version
     user.version = DirectoryUser.version + 1  # in SQL: the row lock makes it exact
     user.updated_at = utcnow()
     session.flush()
+    # What the UPDATE just computed, known without reading it back: under the row lock
+    # (SQLite: the write lock BEGIN IMMEDIATE took) nobody moved it since the locked read.
+    set_committed_value(user, "version", locked_version + 1)
     if values_changed:
         _replace_values(session, user, data.values)
     audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
