@@ -18,9 +18,13 @@ from ..models import CredentialStamp
 STAMP_ID = 1
 
 
+#: Built once: this read runs on every authenticated request.
+_CURRENT = select(CredentialStamp.value).where(CredentialStamp.id == STAMP_ID)
+
+
 def current(session: Session) -> int:
     """The stamp now (0 before any revocation)."""
-    value = session.scalar(select(CredentialStamp.value).where(CredentialStamp.id == STAMP_ID))
+    value = session.scalar(_CURRENT)
     return int(value or 0)
 
 
