@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
+from ..models.base import new_id
 from . import audit, group_versions
 from .actors import Actor
 from .errors import Conflict, NotFound, VersionMismatch
@@ -78,23 +79,25 @@ def provision_user(session: Session, directory: Directory, data: UserData, actor
     account = _account_for_email(session, directory, data.email)
     linked = account is not None
     if account is None:
-        account = Account(org_id=directory.org_id, source="synced", status="active")
+        account = Account(id=new_id(), org_id=directory.org_id, source="synced",
+                          status="active")
         session.add(account)
     account.directory_id = directory.id
     _apply_to_account(account, data)
-    session.flush()
     now = utcnow()
     user = DirectoryUser(id=account.id, directory_id=directory.id, version=1,
                          created_at=now, updated_at=now)
     _apply_to_user(user, data)
     session.add(user)
-    session.flush()
-    _replace_values(session, user, data.values, fresh=True)
     audit.record(session, org_id=directory.org_id, actor=actor,
                  action="scim.user.linked" if linked else "scim.user.created",
                  target_type="account", target_id=account.id,
                  changes={"userName": data.user_name, "active": data.active,
                           "directory_id": directory.id})
+    # One flush writes the account, the resource and the audit event (the unit of work
+    # orders the INSERTs by their foreign keys); the value rows follow in one executemany.
+    session.flush()
+    _replace_values(session, user, data.values, fresh=True)
     return user, linked
 
 
