@@ -1,4 +1,5 @@
-"""How big and how long: the `tiny` (tests), `quick` (minutes) and `full` (1M users) runs."""
+"""How big and how long: the `tiny` (tests), `quick` (minutes), `peer` (the django-scim2
+comparison of issue 15: 20,000 users, a 5,000-member group) and `full` (1M users) runs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ PROFILES = {
         create_threads=(1, 4, 16), bulk_requests=2, bulk_operations=1_000, walk_seconds=20,
         group_get_requests=5, reference_user_scales=(1_000, 10_000),
         reference_group_sizes=(1_000, 5_000), reference_seed_seconds=60),
+    "peer": Profile(
+        name="peer", user_scales=(20_000,), group_sizes=(5_000,), member_pool=1_000,
+        requests=300, max_seconds=8, create_users=300, create_threads=(4,),
+        bulk_requests=1, bulk_operations=1_000, walk_seconds=10, group_get_requests=3,
+        reference_user_scales=(20_000,), reference_group_sizes=(5_000,),
+        reference_seed_seconds=60),
     "full": Profile(
         name="full", user_scales=(1_000, 100_000, 1_000_000),
         group_sizes=(1_000, 100_000, 300_000), member_pool=5_000, requests=400,

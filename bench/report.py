@@ -161,6 +161,13 @@ def markdown(report: dict[str, Any], image_prefix: str = "") -> str:
             for s in reference["seeding"])]
         lines += [f"- {n}" for n in reference.get("notes", [])]
         lines += _memory(reference) + [""]
+    for peer in (r for r in report["runs"] if r["target"] == "django-scim2"):
+        lines += [f"## django-scim2 on {peer['backend']} (database-backed peer)", ""]
+        lines += _table(["scenario", "at", "requests", "errors", "p50 ms", "p95 ms", "req/s"],
+                        [[r["name"], r.get("scale") or r.get("size") or "", r["requests"],
+                          r["errors"], r["p50_ms"], r["p95_ms"], r["throughput"]]
+                         for r in peer["results"]])
+        lines += [""] + _memory(peer) + [""]
     for plot in report.get("plots", []):
         lines += [f"![{plot['title']}]({image_prefix}{plot['file']})", ""]
     return "\n".join(lines)

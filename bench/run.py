@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import report, servers, suite_reference, suite_scim
+from . import report, servers, suite_peer, suite_reference, suite_scim
 from . import scenarios as sc
 from .driver import Driver
+from .peer_targets import evaluate_peer
 from .procmem import MemoryMonitor
 from .profiles import PROFILES, Profile
 from .targets import evaluate
@@ -57,9 +58,12 @@ def _write(meta: dict[str, Any], runs: list[dict[str, Any]], started: float, out
     meta["duration_s"] = round(time.time() - started, 1)
     reference = next((r for r in runs if r["target"] == "scim2-server"), None)
     hello = next((r for r in runs if r["target"] == "flask-hello"), None)
-    ordered = sorted(runs, key=lambda r: r["target"] != "scim-server")
+    ordered = sorted(runs, key=lambda r: r["target"] != "scim-server")  # stable otherwise
     evaluated = [t for r in ordered if r["target"] == "scim-server"
                  for t in evaluate(r, reference, hello)]
+    evaluated += [t for r in ordered if r["target"] == "scim-server"
+                  for peer in runs if peer["target"] == suite_peer.TARGET
+                  and peer["backend"] == r["backend"] for t in evaluate_peer(r, peer)]
     data = {"meta": meta, "runs": ordered, "targets": evaluated}
     if docs is not None and ANALYSIS.exists():
         data["analysis"] = ANALYSIS.read_text()
@@ -93,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default: bench/results/<time>)")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip scim2-server and the Flask ceiling")
+    parser.add_argument("--no-peer", action="store_true",
+                        help="skip django-scim2 (the database-backed peer)")
     parser.add_argument("--docs", type=Path, default=None,
                         help="also write the report page here (e.g. docs/benchmarks.md)")
     args = parser.parse_args(argv)
@@ -116,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         ("scim2-server (reference)", lambda: suite_reference.run(profile, out_dir))]
     stages += [(f"scim-server on {b} ({profile.name})",
                 lambda b=b: suite_scim.run(b, profile, args.workers, out_dir)) for b in backends]
+    if not args.no_peer:
+        stages += [(f"django-scim2 on {b} ({profile.name})",
+                    lambda b=b: suite_peer.run(b, profile, args.workers, out_dir))
+                   for b in backends]
     meta["stages_planned"] = [title for title, _ in stages]
     meta["stages_done"] = []
     for title, stage in stages:

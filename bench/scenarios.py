@@ -153,11 +153,16 @@ def add_members(group_id: str, batches: Sequence[Sequence[str]], limits: Limits,
 
 
 def remove_members(group_id: str, batches: Sequence[Sequence[str]], limits: Limits,
-                   **labels: Any) -> dict[str, Any]:
-    """PATCH remove of one batch per request, one `members[value eq]` path per member."""
+                   by_value: bool = False, **labels: Any) -> dict[str, Any]:
+    """PATCH remove of one batch per request, one `members[value eq]` path per member
+    (RFC 7644 §3.5.2.2); `by_value` sends the form Entra ID sends instead (`path: members`
+    and the members in `value`), for peers that implement only that one."""
+    def operations(batch: Sequence[str]) -> list[dict[str, Any]]:
+        if by_value:
+            return [{"op": "remove", "path": "members", "value": [{"value": m} for m in batch]}]
+        return [{"op": "remove", "path": f'members[value eq "{m}"]'} for m in batch]
     requests = [{"method": "PATCH", "path": f"/Groups/{group_id}", "expect": [200, 204],
-                 "body": {"schemas": [PATCH_OP], "Operations": [
-                     {"op": "remove", "path": f'members[value eq "{m}"]'} for m in batch]}}
+                 "body": {"schemas": [PATCH_OP], "Operations": operations(batch)}}
                 for batch in batches]
     size = len(batches[0]) if batches else 0
     return scenario(f"remove {size} member(s)", requests, limits, group="members",

@@ -37,6 +37,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """The environment for a child: this checkout first on PYTHONPATH, so the server that
+    runs is the code the report names (`code_version`), not whatever copy of scim-server
+    happens to be installed."""
+    return {**os.environ, **extra,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
 def scim_server_command(*args: str) -> list[str]:
     """`scim-server ARGS`, through the console script when installed."""
     script = shutil.which("scim-server")
@@ -101,8 +112,8 @@ def _spawn(name: str, command: list[str], env: dict[str, str], out_dir: Path) ->
 def start_scim_server(database_url: str, workers: int, out_dir: Path) -> ServerProcess:
     """`scim-server serve --workers N`, as in production, on a fresh port."""
     port = free_port()
-    env = {**os.environ, **SERVER_SETTINGS, "SCIM_DATABASE_URL": database_url,
-           "SCIM_PUBLIC_URL": f"http://{HOST}:{port}"}
+    env = checkout_env(**SERVER_SETTINGS, SCIM_DATABASE_URL=database_url,
+                       SCIM_PUBLIC_URL=f"http://{HOST}:{port}")
     process, log = _spawn("scim-server", scim_server_command(
         "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)), env, out_dir)
     base = f"http://{HOST}:{port}"
@@ -116,13 +127,17 @@ def start_scim_server(database_url: str, workers: int, out_dir: Path) -> ServerP
 
 
 def start_module_server(name: str, module: str, args: list[str], health_path: str,
-                        out_dir: Path, headers: dict[str, str] | None = None) -> ServerProcess:
-    """A server of this package (`bench.hello_app`, `bench.reference_server`)."""
-    port = free_port()
+                        out_dir: Path, headers: dict[str, str] | None = None,
+                        env: dict[str, str] | None = None, command: tuple[str, ...] = (),
+                        port: int | None = None) -> ServerProcess:
+    """A server of this package (`bench.hello_app`, `bench.reference_server`, the peers):
+    `python -m MODULE [COMMAND] --host --port ARGS`, with `env` added to the environment."""
+    port = port or free_port()
     root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process, log = _spawn(name, [sys.executable, "-m", module, "--host", HOST, "--port",
-                                 str(port), *args], env, out_dir)
+    env = {**os.environ, **(env or {}),
+           "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process, log = _spawn(name, [sys.executable, "-m", module, *command, "--host", HOST,
+                                 "--port", str(port), *args], env, out_dir)
     base = f"http://{HOST}:{port}"
     server = ServerProcess(name, base, process, log)
     try:
@@ -135,7 +150,7 @@ def start_module_server(name: str, module: str, args: list[str], health_path: st
 
 def bootstrap(database_url: str, org: str, directory: str, out_dir: Path) -> dict[str, Any]:
     """`scim-server bootstrap --json`: a tenant and its SCIM token."""
-    env = {**os.environ, "SCIM_DATABASE_URL": database_url}
+    env = checkout_env(SCIM_DATABASE_URL=database_url)
     done = subprocess.run(scim_server_command("bootstrap", "--org", org, "--directory",
                                               directory, "--json"),
                           env=env, cwd=out_dir, capture_output=True, text=True, timeout=120)
@@ -145,7 +160,7 @@ def bootstrap(database_url: str, org: str, directory: str, out_dir: Path) -> dic
 
 
 def upgrade(database_url: str, out_dir: Path) -> None:
-    env = {**os.environ, "SCIM_DATABASE_URL": database_url}
+    env = checkout_env(SCIM_DATABASE_URL=database_url)
     done = subprocess.run(scim_server_command("db", "upgrade"), env=env, cwd=out_dir,
                           capture_output=True, text=True, timeout=300)
     if done.returncode != 0:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import json_codec
 from .config import Config
 
 __all__ = ["create_app", "Config"]
@@ -12,6 +13,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Assemble the application; every step lives in its own module."""
     config = config or Config.from_env()
     app = Flask(__name__)
+    app.json = json_codec.FastJSONProvider(app)  # orjson for responses (issue 15)
     app.config["SCIM"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.config["TESTING"] = config.testing

@@ -43,6 +43,18 @@ SQL_PARAMETERS = "[parameters: "  # SQLAlchemy prints a failed statement's value
 _PROSE_WORD = re.compile(r"[a-z]{1,12}")
 _PLACEHOLDER = re.compile(r"(?i)(?:(?:bearer|basic)[ \t]{1,8})?<[a-z _\-]{1,40}>")
 
+# Every pattern above needs one of these substrings to match at all; checking for them
+# first (plain substring tests, in C) spares the regular expressions on the common line that
+# holds no secret, such as the per-request log line (issue 15). Each hint list is derived
+# from its pattern: a sensitive key contains one of _KEY_HINTS; a credential needs
+# "bearer" or "basic"; a URL password needs "://"; a prefixed secret needs its prefix.
+# Only ASCII text is pre-checked: case-insensitive matching also folds a few non-ASCII
+# letters (the Kelvin sign, the long s) that `str.lower` does not, so other text always
+# runs every pattern.
+_KEY_HINTS = ("password", "passwd", "pwd", "secret", "token", "hash", "key",
+              "authorization", "body")
+_AUTH_HINTS = ("bearer", "basic")
+
 _literals: set[str] = set()
 _literals_lock = threading.Lock()
 
@@ -62,10 +74,17 @@ def redact(text: str) -> str:
         if literal in text:
             text = text.replace(literal, MASK)
     text = _mask_sql_parameters(text)
-    text = _KEY_VALUE.sub(_mask_key_value, text)
-    text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
-    text = _AUTH_SCHEME.sub(_mask_credential, text)
-    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    ascii_text = text.isascii()
+    lowered = text.lower() if ascii_text else ""
+    if not ascii_text or any(hint in lowered for hint in _KEY_HINTS):
+        text = _KEY_VALUE.sub(_mask_key_value, text)
+    if not ascii_text or any(prefix in text for prefix in PREFIXES):
+        text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
+    if not ascii_text or any(hint in lowered for hint in _AUTH_HINTS):
+        text = _AUTH_SCHEME.sub(_mask_credential, text)
+    if not ascii_text or "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    return text
 
 
 def _mask_key_value(match: re.Match[str]) -> str:

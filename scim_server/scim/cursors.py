@@ -1,12 +1,21 @@
 """Cursor pagination (RFC 9865) over keyset pages: a deep page costs what the first does.
 
 A page is read as `WHERE (key, created_at, id) > (anchor) ORDER BY key, created_at, id
-LIMIT count + 1`; the row-value comparison is spelled out with OR/AND so it is portable
-and lets the `(directory_id, created_at, id)` index serve the default order. A cursor is
-opaque to clients: base64url of the anchor row's `created_at` and `id`, the direction, and
-a fingerprint of the query (directory, resource type, filter, sortBy, sortOrder), so a
-cursor reused with another query is refused as `invalidCursor` (RFC 9865 §2.2) rather
-than silently paging something else. Under `sortBy` the anchor's sort value is read back
+LIMIT count + 1`; the row-value comparison is spelled out with OR/AND so it is portable.
+In the default order it is preceded by the range `created_at >= :anchor` (`<=` going
+back), which the OR form implies: that range is what lets the `(directory_id, created_at,
+id)` index *start* at the anchor instead of reading every row before it, so a page near
+the end of a million users costs what the first page does. A cursor is
+opaque to clients: base64url of the anchor row's `created_at` and `id`, the direction, the
+total the first page counted, and a fingerprint of the query (directory, resource type,
+filter, sortBy, sortOrder), so a cursor reused with another query is refused as
+`invalidCursor` (RFC 9865 §2.2) rather than silently paging something else.
+
+`totalResults`: RFC 9865 §2.2 keeps RFC 7644 §3.4.1's "SHOULD return an accurate value"
+and lets a provider that cannot estimate it omit it. The first page (an empty cursor)
+counts the matches exactly; later pages repeat that count, carried in the cursor, as the
+estimate, instead of counting the whole directory again on every page (which is what made
+each page of a walk cost as much as a full count). Under `sortBy` the anchor's sort value is read back
 from the database by id, never trusted from the client; if that row is gone the cursor
 has expired (`expiredCursor`).
 """
@@ -18,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import and_, false, literal, or_, select
 from sqlalchemy.orm import Session
@@ -39,6 +48,8 @@ class Cursor:
     created_at: datetime
     id: str
     backwards: bool = False
+    #: The matches the first page counted: later pages report it as totalResults.
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class Page:
     rows: list[Any]
     next_cursor: str | None
     previous_cursor: str | None
+    total: int = 0
 
 
 def query_fingerprint(directory_id: str, resource_type: str, query: ListQuery) -> str:
@@ -68,9 +80,11 @@ def query_fingerprint(directory_id: str, resource_type: str, query: ListQuery) -
 
 def encode_cursor(cursor: Cursor) -> str:
     """The opaque text of a cursor (RFC 9865 §2: a string the client sends back as is)."""
-    payload = json.dumps({"q": cursor.fingerprint, "t": cursor.created_at.isoformat(),
-                          "i": cursor.id, "d": _BACKWARD if cursor.backwards else _FORWARD},
-                         separators=(",", ":"))
+    data: dict[str, Any] = {"q": cursor.fingerprint, "t": cursor.created_at.isoformat(),
+                            "i": cursor.id, "d": _BACKWARD if cursor.backwards else _FORWARD}
+    if cursor.total is not None:
+        data["n"] = cursor.total
+    payload = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -83,19 +97,20 @@ def decode_cursor(text: str, fingerprint: str) -> Cursor:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         data = json.loads(raw.decode())
         created_at = datetime.fromisoformat(data["t"])
-        anchor, direction, bound = data["i"], data["d"], data["q"]
+        anchor, direction, bound, total = data["i"], data["d"], data["q"], data.get("n")
     except (binascii.Error, ValueError, UnicodeDecodeError, TypeError, KeyError):
         raise InvalidCursor("the cursor is malformed: send nextCursor or previousCursor back "
                             "unchanged, or an empty cursor for the first page") from None
     if (not isinstance(anchor, str) or not anchor or len(anchor) > 64
-            or direction not in (_FORWARD, _BACKWARD) or created_at.tzinfo is None):
+            or direction not in (_FORWARD, _BACKWARD) or created_at.tzinfo is None
+            or not (total is None or (type(total) is int and 0 <= total < 2**53))):
         raise InvalidCursor("the cursor is malformed: send nextCursor or previousCursor back "
                             "unchanged, or an empty cursor for the first page")
     if bound != fingerprint:
         raise InvalidCursor("the cursor belongs to another query: keep filter, sortBy and "
                             "sortOrder unchanged while paging, or start again with an empty "
                             "cursor")
-    return Cursor(fingerprint, created_at, anchor, direction == _BACKWARD)
+    return Cursor(fingerprint, created_at, anchor, direction == _BACKWARD, total)
 
 
 def order_by(keys: Sequence[OrderKey], backwards: bool = False) -> list[ColumnElement[Any]]:
@@ -141,8 +156,13 @@ def _after_one(key: OrderKey, value: Any, descending: bool,
 
 def cursor_page(session: Session, model: Any, scope: ColumnElement[bool],
                 conditions: Sequence[ColumnElement[bool]], sort_key: ColumnElement[Any] | None,
-                descending: bool, cursor_text: str, count: int, fingerprint: str) -> Page:
-    """One keyset page of `model` rows within `scope` (the tenant) matching `conditions`."""
+                descending: bool, cursor_text: str, count: int, fingerprint: str,
+                count_total: Callable[[], int]) -> Page:
+    """One keyset page of `model` rows within `scope` (the tenant) matching `conditions`.
+
+    `count_total` counts every match; it runs for the first page only (see the module
+    docstring), or for a cursor minted before cursors carried the count.
+    """
     keys: list[OrderKey] = []
     if sort_key is not None:
         keys.append(OrderKey(sort_key, descending))
@@ -155,6 +175,10 @@ def cursor_page(session: Session, model: Any, scope: ColumnElement[bool],
         if sort_key is not None:
             values.insert(0, _anchor_value(session, model, scope, sort_key, position))
         statement = statement.where(after(keys, values, backwards))
+        if sort_key is None:  # the index range the OR form implies (module docstring)
+            statement = statement.where(model.created_at <= position.created_at if backwards
+                                        else model.created_at >= position.created_at)
+    total = count_total() if position is None or position.total is None else position.total
     rows: list[Any] = []
     if count > 0:
         rows = list(session.scalars(statement.order_by(*order_by(keys, backwards))
@@ -163,11 +187,11 @@ def cursor_page(session: Session, model: Any, scope: ColumnElement[bool],
     rows = rows[:count]
     if backwards:
         rows.reverse()
-    first = _cursor_at(rows[0], fingerprint, backwards=True) if rows else None
-    last = _cursor_at(rows[-1], fingerprint, backwards=False) if rows else None
+    first = _cursor_at(rows[0], fingerprint, total, backwards=True) if rows else None
+    last = _cursor_at(rows[-1], fingerprint, total, backwards=False) if rows else None
     if backwards:
-        return Page(rows, last, first if more else None)
-    return Page(rows, last if more else None, first if position is not None else None)
+        return Page(rows, last, first if more else None, total)
+    return Page(rows, last if more else None, first if position is not None else None, total)
 
 
 def _anchor_value(session: Session, model: Any, scope: ColumnElement[bool],
@@ -180,14 +204,13 @@ def _anchor_value(session: Session, model: Any, scope: ColumnElement[bool],
     return found[0]
 
 
-def _cursor_at(row: Any, fingerprint: str, *, backwards: bool) -> str:
-    return encode_cursor(Cursor(fingerprint, row.created_at, row.id, backwards))
+def _cursor_at(row: Any, fingerprint: str, total: int, *, backwards: bool) -> str:
+    return encode_cursor(Cursor(fingerprint, row.created_at, row.id, backwards, total))
 
 
-def cursor_list_response(resources: list[dict[str, Any]], total: int, page: Page
-                         ) -> dict[str, Any]:
+def cursor_list_response(resources: list[dict[str, Any]], page: Page) -> dict[str, Any]:
     """A ListResponse for cursor paging (RFC 9865 §2.1): no startIndex, cursors instead."""
-    body: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": total,
+    body: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": page.total,
                             "itemsPerPage": len(resources)}
     if page.next_cursor is not None:
         body["nextCursor"] = page.next_cursor

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, json
+from flask import Blueprint, Response, current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .. import json_codec
 from ..ops.faults import server_fault
 from ..ops.input_gate import RejectedBody
 from ..services import errors as domain
@@ -181,7 +182,8 @@ def as_scim_error(error: Exception) -> ScimError | None:
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response with the SCIM media type (RFC 7644 §3.1)."""
     response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=SCIM_MEDIA_TYPE
+        json_codec.dumps(body, current_app.json.default),  # type: ignore[attr-defined]
+        status=status, mimetype=SCIM_MEDIA_TYPE
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -76,7 +76,8 @@ def index_page(source: ListSource, query: ListQuery, start_index: int, count: in
 
 
 def cursor_page(source: ListSource, query: ListQuery) -> dict[str, Any]:
-    """Total matches and one keyset page by cursor (RFC 9865): deep pages cost the same."""
+    """One keyset page by cursor (RFC 9865): deep pages cost the same; the total is counted
+    on the first page and carried by the cursors after it (`cursors` module docstring)."""
     assert query.cursor is not None
     directory_id = context.directory().id
     scope = source.model.directory_id == directory_id
@@ -84,9 +85,9 @@ def cursor_page(source: ListSource, query: ListQuery) -> dict[str, Any]:
     fingerprint = cursors.query_fingerprint(directory_id, source.resource_type, query)
     page = cursors.cursor_page(db.session(), source.model, scope, conditions,
                                source.order_key(query), query.descending, query.cursor,
-                               query.count, fingerprint)
-    total = source.count(scope, conditions)
-    return cursors.cursor_list_response(source.render(page.rows, query.projection), total, page)
+                               query.count, fingerprint,
+                               lambda: source.count(scope, conditions))
+    return cursors.cursor_list_response(source.render(page.rows, query.projection), page)
 
 
 def list_resources(source: ListSource, query: ListQuery) -> Response:

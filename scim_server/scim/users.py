@@ -29,10 +29,18 @@ def _projection() -> Projection:
                             request.args.get("excludedAttributes"))
 
 
-def _render(users: list[DirectoryUser], projection: Projection) -> list[dict[str, Any]]:
-    """Resources for a page of users; group memberships in one query, only when shown."""
+def _render(users: list[DirectoryUser], projection: Projection, *, fresh: bool = False
+            ) -> list[dict[str, Any]]:
+    """Resources for a page of users; group memberships in one query, only when shown.
+
+    A `fresh` user, whose account this very transaction made, is in no group yet (a
+    membership names an existing member, and no one else can see the new id before the
+    commit), so its `groups` is known to be empty without asking the database.
+    """
     groups: dict[str, list[tuple[str, str, str]]] | None = None
-    if projection.wants(CORE_USER, "groups"):
+    if fresh:
+        groups = {}
+    elif projection.wants(CORE_USER, "groups"):
         groups = memberships.groups_of_members(db.session(), [u.id for u in users],
                                                context.directory().id)
     registry = context.registry()
@@ -48,8 +56,8 @@ def _render(users: list[DirectoryUser], projection: Projection) -> list[dict[str
     return rendered
 
 
-def _user_response(user: DirectoryUser, status: int = 200) -> Response:
-    body = _render([user], _projection())[0]
+def _user_response(user: DirectoryUser, status: int = 200, *, fresh: bool = False) -> Response:
+    body = _render([user], _projection(), fresh=fresh)[0]
     headers = {"ETag": etag(user.version)}
     if status == 201:
         headers["Location"] = resource_url("Users", user.id)
@@ -62,13 +70,18 @@ def _directory_tolerances() -> Tolerances:
 
 def create_user_from_body(body: dict[str, Any]) -> DirectoryUser:
     """Provision a user from a POST body (RFC 7644 §3.3)."""
+    return _provision(body)[0]
+
+
+def _provision(body: dict[str, Any]) -> tuple[DirectoryUser, bool]:
+    """The new user, and whether it linked an existing account (see `provision_user`)."""
     prehash(body)
     tolerances = _directory_tolerances()
     parsed = load_body(RESOURCE_TYPE, body, tolerances)
-    user = directory_users.create_user(db.session(), context.directory(), user_data(parsed),
-                                       context.actor())
+    user, linked = directory_users.provision_user(db.session(), context.directory(),
+                                                  user_data(parsed), context.actor())
     context.record_tolerances(tolerances)
-    return user
+    return user, linked
 
 
 def replace_user_from_body(user_id: str, body: BodySource, if_match: str | None
@@ -119,7 +132,8 @@ def delete_user_by_id(user_id: str, if_match: str | None) -> None:
 @bp.post("/Users")
 @context.transactional
 def create_user() -> Response:
-    return _user_response(create_user_from_body(context.json_body()), 201)
+    user, linked = _provision(context.json_body())
+    return _user_response(user, 201, fresh=not linked)
 
 
 @bp.get("/Users/<user_id>")

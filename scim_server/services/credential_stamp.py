@@ -21,9 +21,13 @@ STAMP_ID = 1
 MOVED = "credential_stamp_moved"
 
 
+#: Built once: this read runs on every authenticated request.
+_CURRENT = select(CredentialStamp.value).where(CredentialStamp.id == STAMP_ID)
+
+
 def current(session: Session) -> int:
     """The stamp now (0 before any revocation)."""
-    value = session.scalar(select(CredentialStamp.value).where(CredentialStamp.id == STAMP_ID))
+    value = session.scalar(_CURRENT)
     return int(value or 0)
 
 

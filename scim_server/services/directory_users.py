@@ -12,9 +12,11 @@ from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
+from ..models.base import new_id
 from . import audit, group_versions
 from .actors import Actor
 from .deprovisioning import mark_deprovisioned, mark_provisioned
@@ -67,33 +69,45 @@ def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = 
 
 def create_user(session: Session, directory: Directory, data: UserData, actor: Actor) -> DirectoryUser:
     """Provision a user: link the account with the same email, or create a synced one."""
+    return provision_user(session, directory, data, actor)[0]
+
+
+def provision_user(session: Session, directory: Directory, data: UserData, actor: Actor
+                   ) -> tuple[DirectoryUser, bool]:
+    """`create_user`, also saying whether an existing account was linked (True) or a new
+    one made (False): a new account is in no group yet, which spares the caller a query."""
     _ensure_user_name_free(session, directory.id, data.user_name, except_id=None)
     account = _account_for_email(session, directory, data.email)
     linked = account is not None
     if account is None:
-        account = Account(org_id=directory.org_id, source="synced", status="active")
+        account = Account(id=new_id(), org_id=directory.org_id, source="synced",
+                          status="active")
         session.add(account)
     account.directory_id = directory.id
     _apply_to_account(account, data)
-    session.flush()
     now = utcnow()
     user = DirectoryUser(id=account.id, directory_id=directory.id, version=1,
                          created_at=now, updated_at=now)
     _apply_to_user(user, data)
     session.add(user)
-    session.flush()
-    _replace_values(session, user, data.values, fresh=True)
     audit.record(session, org_id=directory.org_id, actor=actor,
                  action="scim.user.linked" if linked else "scim.user.created",
                  target_type="account", target_id=account.id,
                  changes={"userName": data.user_name, "active": data.active,
                           "directory_id": directory.id})
-    return user
+    # One flush writes the account, the resource and the audit event (the unit of work
+    # orders the INSERTs by their foreign keys); the value rows follow in one executemany.
+    session.flush()
+    _replace_values(session, user, data.values, fresh=True)
+    return user, linked
 
 
 def replace_user(session: Session, directory: Directory, user: DirectoryUser, data: UserData,
                  actor: Actor, *, expected_version: int | None = None) -> DirectoryUser:
-    """Replace every writable attribute (RFC 7644 §3.5.1), keeping id and creation time."""
+    """Replace every writable attribute (RFC 7644 §3.5.1), keeping id and creation time.
+
+    The caller holds the user's row lock (`get_user(lock=True)`), as every write does.
+    """
     _check_version(user, expected_version)
     _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
     account = session.get(Account, user.id)
@@ -113,9 +127,13 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     values_changed = any((user.attributes or {}).get(name) != data.attributes.get(name)
                          for name in VALUE_ATTRIBUTES)
     _apply_to_user(user, data)
+    locked_version = user.version
     user.version = DirectoryUser.version + 1  # in SQL: the row lock makes it exact
     user.updated_at = utcnow()
     session.flush()
+    # What the UPDATE just computed, known without reading it back: under the row lock
+    # (SQLite: the write lock BEGIN IMMEDIATE took) nobody moved it since the locked read.
+    set_committed_value(user, "version", locked_version + 1)
     if values_changed:
         _replace_values(session, user, data.values)
     audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Select, literal_column, select
+from sqlalchemy import CTE, BindParameter, Integer, Select, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Group, GroupMember
@@ -55,10 +55,12 @@ def ancestors(group_ids: Select, name: str = "containing_groups") -> Select:
     return select(tree.c[0]).distinct()
 
 
-def account_groups(account_ids: list[str], name: str = "account_groups") -> CTE:
+def account_groups(account_ids: list[str] | BindParameter[Any],
+                   name: str = "account_groups") -> CTE:
     """(group_id, account_id, depth) for every group each account is in, at any depth.
 
-    Depth 1 is a direct membership.
+    Depth 1 is a direct membership. `account_ids` may be an expanding bound parameter, for
+    a statement built once and run many times.
     """
     seed = select(GroupMember.group_id.label("group_id"),
                   GroupMember.member_id.label("account_id")).where(

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from functools import cache
+from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Group
@@ -23,16 +24,23 @@ def groups_of_members(session: Session, member_ids: Sequence[str], directory_id:
     """
     if not member_ids:
         return {}
-    tree = group_nesting.account_groups(list(member_ids))
-    rows = session.execute(
-        select(tree.c.account_id, Group.id, Group.display_name, func.min(tree.c.depth))
-        .join(Group, Group.id == tree.c.group_id)
-        .where(Group.directory_id == directory_id)
-        .group_by(tree.c.account_id, Group.id, Group.display_name)
-    ).all()
+    rows: list[Any] = session.execute(
+        _groups_of_members_statement(),
+        {"member_ids": list(member_ids), "directory_id": directory_id}).all()
     nearest: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for member, group_id, name, depth in rows:
         nearest[member].append((int(depth), name, group_id))
     return {member: [(gid, name, "direct" if depth == 1 else "indirect")
                      for depth, name, gid in sorted(found)]
             for member, found in nearest.items()}
+
+
+@cache
+def _groups_of_members_statement() -> Select[Any]:
+    """The query, built once with bound parameters: building the recursive CTE cost more
+    CPU than running it, on every GET of a user (issue 15, docs/benchmarks.md)."""
+    tree = group_nesting.account_groups(bindparam("member_ids", expanding=True))
+    return (select(tree.c.account_id, Group.id, Group.display_name, func.min(tree.c.depth))
+            .join(Group, Group.id == tree.c.group_id)
+            .where(Group.directory_id == bindparam("directory_id"))
+            .group_by(tree.c.account_id, Group.id, Group.display_name))

@@ -1,7 +1,7 @@
 """A tiny run of the whole benchmark harness, so CI proves the benchmark still works.
 
 A few dozen users and groups of a few dozen members: seconds, not minutes. The whole run
-(SQLite, the Flask hello ceiling, scim2-server, the report) and the PostgreSQL leg each
+(SQLite, the Flask hello ceiling, scim2-server, django-scim2, the report) and the PostgreSQL leg each
 drive a real `scim-server serve` through the separate client process.
 """
 from __future__ import annotations
@@ -80,14 +80,20 @@ def test_whole_run_on_sqlite_writes_a_report_with_every_target(tmp_path: Path) -
 
     assert code == 0
     data = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert [r["target"] for r in data["runs"]] == ["scim-server", "flask-hello", "scim2-server"]
+    assert [r["target"] for r in data["runs"]] == ["scim-server", "flask-hello", "scim2-server",
+                                                    "django-scim2"]
     _assert_every_scenario_ran(data["runs"][0])
     assert any(r["kind"].endswith("(after ANALYZE)") for r in data["runs"][0]["results"])
     reference = data["runs"][2]
     assert [r["name"] for r in reference["results"] if r["errors"]] == []
     assert {r["group"] for r in reference["results"]} >= {"create", "lookup", "members"}
+    peer = data["runs"][3]
+    assert [(r["name"], r["error_samples"]) for r in peer["results"] if r["errors"]] == []
+    assert {r["kind"] for r in peer["results"]} >= {"POST /Users", "PUT", "GET /Users/{id}",
+                                                    "userName eq", "add 1", "remove 1"}
     statuses = {t["target"]: t["status"] for t in data["targets"]}
-    assert len(statuses) == 11
+    assert len(statuses) == 11 + 7
+    assert statuses["PUT /Users/{id} p50 vs django-scim2"] in {"met", "missed"}
     assert set(statuses.values()) <= {"met", "missed", "not measured", "not available"}
     assert statuses["POST /Users throughput vs scim2-server (worst thread count)"] != \
         "not measured"

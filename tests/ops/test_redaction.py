@@ -173,3 +173,14 @@ def test_failing_requests_leak_no_secret(client, tenant, scim, app, db_session, 
     for secret in secrets_sent:
         leaks = [text[:300] for text in exposed if secret in text]
         assert not leaks, f"a secret leaked: {leaks}"
+
+
+# Issue 15: redaction pre-checks plain substrings before running its patterns. The
+# pre-check may only skip work, never a secret: these lines hold one in each shape.
+@pytest.mark.parametrize("line", [
+    'password="hunter2x"', "API-KEY: abcdefgh12", "Authorization: Bearer abcdef1234XYZ",
+    "url postgresql://u:s3cretpw@db/x", "EMAIL_BODY=secret words here",
+    "paſſword=hunter2x",  # the long s folds to s in case-insensitive matching
+])
+def test_precheck_never_skips_a_secret(line):
+    assert "[REDACTED]" in redact(line)

@@ -28,7 +28,7 @@ def _write_orphan_membership(*_args: Any, **_kwargs: Any) -> Any:
 
 def test_scim_foreign_key_failure_is_a_logged_500_with_the_request_id(
         scim, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(directory_users, "create_user", _write_orphan_membership)
+    monkeypatch.setattr(directory_users, "provision_user", _write_orphan_membership)
     with caplog.at_level(logging.ERROR):
         response = scim.post("/Users", json={"schemas": [USER], "userName": "ada"},
                              headers={"X-Request-Id": "req-fk-1"})
@@ -52,7 +52,7 @@ def test_scim_unique_violation_is_409_uniqueness(scim, monkeypatch: pytest.Monke
 
 def test_bulk_operation_with_a_server_fault_fails_the_request(
         scim, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(directory_users, "create_user", _write_orphan_membership)
+    monkeypatch.setattr(directory_users, "provision_user", _write_orphan_membership)
     response = scim.post("/Bulk", json={
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
         "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a",

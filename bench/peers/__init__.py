@@ -1,0 +1,1 @@
+"""Database-backed peers of scim-server, driven by the same client and scenarios."""

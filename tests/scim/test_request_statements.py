@@ -1,0 +1,90 @@
+"""Statements per request on the hot paths (issue 15): each one the write or read needs,
+no more, with every guarantee kept (the audit event, the value rows, the row lock).
+
+Expected lists come from what each request must do, not from the code: POST checks the
+userName and the email, inserts the account, the resource, its value rows and the audit
+event; a user just created is in no group, so it does not walk group memberships. PUT
+locks the row, checks the userName, updates account and resource, audits, and renders
+`groups`; the new version is what the UPDATE computed under the lock, not read back.
+SQLite's `BEGIN` is not counted (PostgreSQL's driver sends none), nor is authentication:
+the test app turns the token cache off (so a revocation test sees it at once), which makes
+it read the token and its directory where production reads the revocation stamp.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from scim_server import db
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+AUTHENTICATION = ("SELECT scim_tokens.", "SELECT directories.", "SELECT credential_stamps.")
+
+
+def _body(n: int, **changes: Any) -> dict[str, Any]:
+    return {"schemas": [USER], "userName": f"user{n}@example.com", "externalId": f"ext-{n}",
+            "name": {"givenName": f"G{n}", "familyName": f"F{n}"},
+            "emails": [{"value": f"user{n}@example.com", "type": "work", "primary": True}],
+            **changes}
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if not statement.startswith(("BEGIN", *AUTHENTICATION)):
+            seen.append(" ".join(statement.split()[:3]))
+
+    with app.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", capture)
+    yield seen
+    event.remove(engine, "before_cursor_execute", capture)
+
+
+def _kinds(seen: list[str]) -> list[str]:
+    return sorted(seen)
+
+
+def test_post_users_writes_what_it_must_and_walks_no_groups(scim, statements):
+    scim.post("/Users", json=_body(0))  # the token is verified and cached on first use
+    statements.clear()
+    response = scim.post("/Users", json=_body(1))
+
+    assert response.status_code == 201
+    assert response.get_json().get("groups", []) == []
+    assert _kinds(statements) == sorted([
+        "SELECT directory_users.id FROM",        # userName free?
+        "SELECT accounts.id, accounts.org_id,",  # an account with this email to link?
+        "INSERT INTO accounts", "INSERT INTO directory_users",
+        "INSERT INTO directory_user_values",     # one statement for every value row
+        "INSERT INTO audit_events",              # in the same transaction
+    ]), statements
+
+
+def test_put_users_does_not_read_the_new_version_back(scim, statements):
+    created = scim.post("/Users", json=_body(2)).get_json()
+    statements.clear()
+    response = scim.put(f"/Users/{created['id']}", json=_body(2, displayName="Renamed"))
+
+    assert response.status_code == 200
+    assert not [s for s in statements if s.startswith("SELECT directory_users.version")]
+    assert len(statements) == 7, statements
+    assert response.headers["ETag"] == 'W/"2"'
+    again = scim.get(f"/Users/{created['id']}")
+    assert again.headers["ETag"] == 'W/"2"' and again.get_json()["meta"]["version"] == 'W/"2"'
+
+
+def test_a_linked_account_in_a_group_still_shows_its_groups(scim, statements):
+    """Only a new account skips the membership walk: the response of a POST that walks
+    nothing must still be right, so a user re-created after deletion (its account linked
+    again) reads its groups as usual."""
+    created = scim.post("/Users", json=_body(3)).get_json()
+    scim.delete(f"/Users/{created['id']}")
+    statements.clear()
+    again = scim.post("/Users", json=_body(3))
+    assert again.status_code == 201 and again.get_json()["id"] == created["id"]
+    assert [s for s in statements if s.startswith("WITH RECURSIVE")], statements
