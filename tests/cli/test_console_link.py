@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Callable
 
 import pytest
@@ -57,14 +58,15 @@ def test_quickstart_prints_a_console_link_for_its_demo_admin(
     monkeypatch.setenv("SCIM_DATABASE_URL", f"sqlite:///{tmp_path / 'quick.sqlite3'}")
     monkeypatch.setenv("SCIM_PUBLIC_URL", "http://127.0.0.1:8000")
     monkeypatch.setattr(bootstrap, "run_server", lambda *a, **k: None)
+    monkeypatch.chdir(tmp_path)  # quickstart writes ./scim-server.env
     runner = CliRunner()
     links = []
     for _ in range(2):  # a second run finds the demo tenant and prints a fresh link
         result = runner.invoke(main, ["quickstart"])
         assert result.exit_code == 0, result.output
-        payload = json.loads(result.stdout)
-        assert payload["console_url"].startswith(
-            "http://127.0.0.1:8000/console/sign-in?token=scimsrv_sl_")
         assert "sign in as admin@example.com" in result.stderr
-        links.append(payload["console_url"])
+        found = re.search(r"http://127\.0\.0\.1:8000/console/sign-in\?token=scimsrv_sl_\S+",
+                          result.stderr)
+        assert found, result.stderr
+        links.append(found.group(0))
     assert links[0] != links[1]

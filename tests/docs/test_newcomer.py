@@ -81,11 +81,11 @@ def test_readme_first_command_then_a_conformance_run_passes(tmp_path):
         shell = dict(line.removeprefix("export ").split("=", 1)
                      for line in (clone / "scim-server.env").read_text().splitlines())
         token = shell["SCIM_TOKEN"].strip("'")
-        http = httpx2.Client(base_url=shell["SCIM_URL"].strip("'"),
-                             headers={"Authorization": f"Bearer {token}"})
-        conformance_started = time.monotonic()
-        results = scim2_tester.check_server(SyncSCIMClient(http), raise_exceptions=False)
-        conformance = time.monotonic() - conformance_started
+        with httpx2.Client(base_url=shell["SCIM_URL"].strip("'"),
+                           headers={"Authorization": f"Bearer {token}"}) as http:
+            conformance_started = time.monotonic()
+            results = scim2_tester.check_server(SyncSCIMClient(http), raise_exceptions=False)
+            conformance = time.monotonic() - conformance_started
         failures = [f"{r.title}: {r.reason}" for r in results
                     if r.status in (scim2_tester.Status.ERROR, scim2_tester.Status.CRITICAL)]
         assert results and not failures, "\n".join(failures)

@@ -48,14 +48,15 @@ def test_two_clicks_at_once_decide_once(
     answers: list[tuple[int, str]] = []
 
     def click() -> None:
-        browser = requests.Session()
-        page = browser.get(server.base_url + url, timeout=30)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert csrf is not None, page.text
-        barrier.wait(timeout=30)
-        path, token = url.split("?token=")
-        done = browser.post(f"{server.base_url}{path}/approve", timeout=30,
-                            data={"csrf_token": csrf.group(1), "token": token, "role": "user"})
+        with requests.Session() as browser:
+            page = browser.get(server.base_url + url, timeout=30)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert csrf is not None, page.text
+            barrier.wait(timeout=30)
+            path, token = url.split("?token=")
+            done = browser.post(f"{server.base_url}{path}/approve", timeout=30,
+                                data={"csrf_token": csrf.group(1), "token": token,
+                                      "role": "user"})
         found = RESULT.search(done.text)
         answers.append((done.status_code, found.group(1) if found else done.text[:200]))
 
