@@ -7,57 +7,22 @@ loud notice, except under CI=true, where it fails.
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import Tenant
 from tests.admin.conftest import AdminClient
+from tests.e2e.console_support import (CHROMIUM, CHROMIUM_ARGS,  # noqa: F401 (fixtures)
+                                       playwright, smtp)
 from tests.smtp_support import SmtpServer, deliver_all
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " and CI=true requires it")
-    print(f"\n{'!' * 78}\n!! {message}\n{'!' * 78}")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium): the browser "
-                     "test of the invitation page is NOT running")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is missing (pip install playwright): the "
-                     "browser test of the invitation page is NOT running")
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    yield server
-    server.stop()
-
 
 def test_the_emailed_link_accepted_in_chromium(
         app: Flask, client: FlaskClient, tenant: Tenant, live_server: str,
-        smtp: SmtpServer, browser: Any) -> None:
+        smtp: SmtpServer, playwright: Any) -> None:
     admin = AdminClient(client, tenant)
     [result] = admin.post("/invitations", json={
         "emails": "newcomer@example.test",
@@ -73,7 +38,7 @@ def test_the_emailed_link_accepted_in_chromium(
     assert f'href="{link.group(0)}"' in mail.part("html")
     # The link names the public URL (http://scim.test); point that name at the live server.
     live = urlsplit(live_server)
-    chromium = browser.chromium.launch(
+    chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True,
         args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP scim.test 127.0.0.1:{live.port}"])
     try:
