@@ -24,7 +24,7 @@ from conftest import ScimClient, Tenant
 from scim_server import db
 from scim_server.models import Account, Group, GroupMember, ProductGrant, utcnow
 from tests.admin.conftest import AdminClient
-from tests.e2e.test_invitation_accept import CHROMIUM, CHROMIUM_ARGS, browser  # noqa: F401
+from tests.e2e.console_support import CHROMIUM, CHROMIUM_ARGS, playwright  # noqa: F401
 from tests.smtp_support import Received, SmtpServer, deliver_all
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -118,7 +118,7 @@ def ask_for_access(page: Any, start: str, email: str, app: Flask, smtp: SmtpServ
 
 def test_deactivated_people_ask_and_admins_decide_from_the_email(
         app: Flask, client: FlaskClient, tenant: Tenant, live_server: str, smtp: SmtpServer,
-        browser: Any, scim: ScimClient) -> None:  # noqa: F811
+        playwright: Any, scim: ScimClient) -> None:  # noqa: F811
     admin = AdminClient(client, tenant)
     site = admin.get("/sites").get_json()["data"][0]["id"]
     admin.patch(f"/sites/{site}", json={"url": "https://acme.example"})
@@ -139,7 +139,7 @@ def test_deactivated_people_ask_and_admins_decide_from_the_email(
 
     live = urlsplit(live_server)
     base = "http://scim.test"
-    chromium = browser.chromium.launch(
+    chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True,
         args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP scim.test 127.0.0.1:{live.port}"])
     try:
