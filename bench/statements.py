@@ -34,18 +34,33 @@ from .scenarios import user_body
 
 
 class StatementCounter:
-    """Counts statements (and keeps their first words) on one engine."""
+    """Counts statements (and keeps their first words) on one engine, and times the
+    write transactions: from BEGIN to COMMIT or ROLLBACK of a writer connection, the
+    span in which SQLite's write lock is held (and PostgreSQL's row locks are)."""
 
     def __init__(self, engine: Any):
-        self.count, self.kinds = 0, Counter[str]()
+        self.count, self.kinds, self.write_ms = 0, Counter[str](), 0.0
+        self._began: float | None = None
         event.listen(engine, "before_cursor_execute", self._seen)
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "commit", self._end)
+        event.listen(engine, "rollback", self._end)
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.count += 1
         self.kinds[" ".join(statement.split()[:3])[:60]] += 1
 
+    def _begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get("scim_writes", False):
+            self._began = time.perf_counter()
+
+    def _end(self, _conn: Any) -> None:
+        if self._began is not None:
+            self.write_ms += (time.perf_counter() - self._began) * 1000
+            self._began = None
+
     def reset(self) -> None:
-        self.count, self.kinds = 0, Counter()
+        self.count, self.kinds, self.write_ms = 0, Counter(), 0.0
 
 
 def build(url: str) -> tuple[Any, dict[str, str], StatementCounter]:
@@ -101,7 +116,7 @@ def measure(app: Any, creds: dict[str, str], counter: StatementCounter, repeat: 
     for name, op in operations(app, creds).items():
         for i in range(20):  # warm-up: caches, prepared plans, the token cache
             op(10_000 + i) if name == "POST /Users" else op(i)
-        times, cpu, counts, kinds = [], [], [], Counter[str]()
+        times, cpu, counts, kinds, held = [], [], [], Counter[str](), []
         for i in range(repeat):
             counter.reset()
             started, cpu_started = time.perf_counter(), time.thread_time()
@@ -109,6 +124,7 @@ def measure(app: Any, creds: dict[str, str], counter: StatementCounter, repeat: 
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.thread_time() - cpu_started) * 1000)
             counts.append(counter.count)
+            held.append(counter.write_ms)
             kinds += counter.kinds
         profiler, runs = cProfile.Profile(), 50
         profiler.enable()
@@ -120,6 +136,7 @@ def measure(app: Any, creds: dict[str, str], counter: StatementCounter, repeat: 
                      "python_calls": round(calls / runs),
                      "median_ms": round(statistics.median(times), 3),
                      "cpu_ms": round(statistics.median(cpu), 3),
+                     "write_transaction_ms": round(statistics.median(held), 3),
                      "p90_ms": round(sorted(times)[int(len(times) * 0.9)], 3),
                      "kinds": {k: round(v / repeat, 2) for k, v in kinds.most_common()}})
     return rows
@@ -162,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
             for r in rows:
                 print(f"{args.backend:10} {r['operation']:18} statements {r['statements']:>4}  "
                       f"median {r['median_ms']:7.3f} ms  p90 {r['p90_ms']:7.3f} ms  "
-                      f"CPU {r['cpu_ms']:6.3f} ms  Python calls {r['python_calls']:6}")
+                      f"CPU {r['cpu_ms']:6.3f} ms  in write transaction "
+                      f"{r['write_transaction_ms']:6.3f} ms  Python calls {r['python_calls']:6}")
                 if not args.json:
                     for kind, n in r["kinds"].items():
                         print(f"{'':32}{n:5} × {kind}")

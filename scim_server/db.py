@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
-from typing import Any
+from contextlib import contextmanager, nullcontext
+from typing import Any, Iterator
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
@@ -15,8 +15,10 @@ from sqlalchemy.pool import NullPool
 from . import db_deadlines
 from . import casefold
 from .config import Config
+from .sqlite_writer_gate import WriterGate
 
 EXTENSION_KEY = "scim_server.db"
+LOOKUPS_KEY = "scim_server.db.lookups"
 
 
 def build_engine(config: Config) -> Engine:
@@ -47,7 +49,7 @@ def build_engine(config: Config) -> Engine:
         event.listen(engine, "checkin", _note_checkin)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate_for_writes)
+        _install_writer_gate(engine)
     return engine
 
 
@@ -90,7 +92,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA cache_size=-16384")  # 16 MB a connection: workers stay small
     cursor.execute("PRAGMA temp_store=MEMORY")
     # LIKE is then case-sensitive, as on PostgreSQL; case-insensitive matches lower() both sides.
@@ -101,10 +103,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                                      deterministic=True)
 
 
-def _sqlite_begin_immediate_for_writes(connection: Any) -> None:
-    """Take SQLite's write lock at BEGIN so two writers queue instead of deadlocking."""
-    writes = connection.get_execution_options().get("scim_writes", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+SQLITE_BUSY_SECONDS = 30
+_GATE_TURNS = "scim_server.writer_gate_turns"
+
+
+def _install_writer_gate(engine: Engine) -> None:
+    """Writers take SQLite's lock at BEGIN, after their turn at the writer gate.
+
+    `BEGIN IMMEDIATE` makes two writers queue instead of deadlocking when both would
+    upgrade from reading; the gate (sqlite_writer_gate.py) makes the queue wake at once.
+    A turn ends when the connection goes back to the pool, after its COMMIT or ROLLBACK
+    (sessions return it at the end of every transaction).
+    """
+    gate = WriterGate(f"{engine.url.database}.writer-lock", SQLITE_BUSY_SECONDS)
+
+    def begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (lookup sessions)
+        if not options.get("scim_writes", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if gate.enter():
+            info = connection.connection.record_info
+            info[_GATE_TURNS] = info.get(_GATE_TURNS, 0) + 1
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def end_turns(_dbapi_connection: Any, record: Any) -> None:
+        for _ in range(record.record_info.pop(_GATE_TURNS, 0)):
+            gate.leave()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "checkin", end_turns)
 
 
 def init_app(app: Flask, config: Config) -> None:
@@ -115,7 +145,10 @@ def init_app(app: Flask, config: Config) -> None:
                    if engine.dialect.name == "postgresql" else engine)
     readers = sessionmaker(bind=reader_bind, expire_on_commit=False)
     writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
+    lookups = sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
+                           expire_on_commit=False)
     app.extensions[EXTENSION_KEY] = (engine, readers, writers)
+    app.extensions[LOOKUPS_KEY] = lookups
     app.teardown_request(_close_session)  # per request, even inside an outer app context
     if engine.dialect.name == "sqlite":
         app.teardown_request(_refresh_sqlite_statistics)
@@ -158,6 +191,34 @@ def session() -> Session:
     return g.db_session
 
 
+@contextmanager
+def lookup_session() -> Iterator[Session]:
+    """A session for the reads that come before a request's work (authentication).
+
+    A read-only request uses its own session. A writing request looks up in autocommit,
+    so its write transaction (and on SQLite the write lock) starts at the first query of
+    the write itself, not at the token check.
+    """
+    if not _request_writes():
+        yield session()
+        return
+    lookup = current_app.extensions[LOOKUPS_KEY]()
+    try:
+        yield lookup
+    finally:
+        lookup.close()
+
+
+def commit_then_read(db_session: Session) -> None:
+    """Commit the request's writes now; what follows (rendering the answer) only reads.
+
+    Later queries of the session run as a reader's (autocommit on PostgreSQL, a plain
+    BEGIN on SQLite), so the write lock is not held while the response is built.
+    """
+    db_session.commit()
+    db_session.bind = current_app.extensions[EXTENSION_KEY][1].kw["bind"]
+
+
 def new_session(app: Flask, *, writes: bool = True, snapshot: bool = False) -> Session:
     """A session outside any request (command line, workers); the caller commits.
 
@@ -196,7 +257,7 @@ def _refresh_sqlite_statistics(_exc: BaseException | None) -> None:
                 connection.commit()
             finally:
                 connection.rollback()
-                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     except SQLAlchemyError:
         pass  # busy: the next window tries again
 

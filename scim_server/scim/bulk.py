@@ -1,7 +1,9 @@
 """POST /Bulk (RFC 7644 §3.7): many operations on /Users and /Groups in one request.
 
 Each operation runs in its own SAVEPOINT, so one that fails leaves nothing behind while
-the others stand; the request commits once at the end. Operations run in request order,
+the others stand; the request commits once at the end. Consecutive user creations (a
+first sync) are written together, with the outcome they would have had one by one
+(bulk_creates.py). Operations run in request order,
 except that one waiting for a `bulkId` runs as soon as the POST it refers to has
 (forward references, §3.7.2). A reference to a bulkId no POST declares fails with
 `invalidValue`; one to a POST that failed, or references that wait on each other in a
@@ -19,7 +21,7 @@ from flask import Response, g, request
 
 from .. import db
 from ..ops import input_gate
-from . import context, groups, users
+from . import bulk_creates, context, groups, users
 from .blueprint import bp
 from .bulk_refs import (BULK_RESPONSE, BulkOperation, TooManyOperations, parse_bulk_request,
                         parse_target, substitute)
@@ -117,6 +119,14 @@ class _Runner:
             ready = next((op for op in pending if self._decided(op, declared)), None)
             if ready is None:
                 break
+            if bulk_creates.can_join(ready):
+                done = bulk_creates.create(bulk_creates.collect(ready, pending))
+                for op, user in done:
+                    pending.remove(op)
+                    self._record(_Outcome(op, 201, resource_url("Users", user.id),
+                                          etag(user.version), created_id=user.id))
+                if done:
+                    continue
             pending.remove(ready)
             self._record(self._execute(ready, declared))
         if not self._budget_spent():

@@ -48,38 +48,38 @@ def authenticate(directory_id: str) -> None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     digest = secrets.digest(secret.strip())
     cache = token_cache()
-    session = db.session()
-    cached, stamp = None, None
-    shared = g.get("credential_stamp_hint")  # read from Redis with the rate limit, if any
-    if cache.known(digest):
-        if shared is not None:
-            cached = cache.get(digest, shared_stamp=shared)
-        else:
-            stamp = credential_stamp.current(session)  # one primary-key read
-            cached = cache.get(digest, stamp)
-    if cached is None:
-        rate_limit.refuse_unverified_credential()
-        if stamp is None and cache.ttl > 0:  # read before the lookup: a later revoke shows
-            stamp = credential_stamp.current(session)
-        token = tenancy.find_usable_token(session, secret.strip())
-        if token is None:
-            rate_limit.record_failed_authentication()
-            kind = secrets.credential_kind(secret.strip())
-            if kind not in (None, "a SCIM token"):
-                raise Unauthorized(f"this is {kind}, not a SCIM token: SCIM wants a token "
-                                   "of this directory (admin keys work on /admin/v1)")
-            raise Unauthorized("the bearer token is unknown, expired or revoked")
-        found = session.get(Directory, token.directory_id)
-        if found is None:
-            raise NotFound(f"no directory {directory_id}")
-        session.expunge(found)  # a read-only snapshot, shared by this worker's threads
-        token_id, expires_at, last_used_at = token.id, token.expires_at, token.last_used_at
-        # End the lookup's transaction: a write request then takes SQLite's write lock at
-        # its first write-path query, after the slow work done before it (password hashing).
-        session.rollback()
-        cache.put(digest, token_id, found, expires_at, last_used_at, stamp, shared)
-        cached = cache.get(digest, stamp) or CachedToken(token_id, found, expires_at,
-                                                         last_used_at, 0.0, stamp, shared)
+    with db.lookup_session() as session:
+        cached, stamp = None, None
+        shared = g.get("credential_stamp_hint")  # read from Redis with the rate limit, if any
+        if cache.known(digest):
+            if shared is not None:
+                cached = cache.get(digest, shared_stamp=shared)
+            else:
+                stamp = credential_stamp.current(session)  # one primary-key read
+                cached = cache.get(digest, stamp)
+        if cached is None:
+            rate_limit.refuse_unverified_credential()
+            if stamp is None and cache.ttl > 0:  # read first: a later revoke then shows
+                stamp = credential_stamp.current(session)
+            token = tenancy.find_usable_token(session, secret.strip())
+            if token is None:
+                rate_limit.record_failed_authentication()
+                kind = secrets.credential_kind(secret.strip())
+                if kind not in (None, "a SCIM token"):
+                    raise Unauthorized(f"this is {kind}, not a SCIM token: SCIM wants a token "
+                                       "of this directory (admin keys work on /admin/v1)")
+                raise Unauthorized("the bearer token is unknown, expired or revoked")
+            found = session.get(Directory, token.directory_id)
+            if found is None:
+                raise NotFound(f"no directory {directory_id}")
+            session.expunge(found)  # a read-only snapshot, shared by this worker's threads
+            token_id, expires_at, last_used_at = token.id, token.expires_at, token.last_used_at
+            # End the lookup's transaction (a read-only request's own session): SQLite's
+            # snapshot must not outlive the token check.
+            session.rollback()
+            cache.put(digest, token_id, found, expires_at, last_used_at, stamp, shared)
+            cached = cache.get(digest, stamp) or CachedToken(token_id, found, expires_at,
+                                                             last_used_at, 0.0, stamp, shared)
     if cached.directory.id != directory_id:
         raise NotFound(f"no directory {directory_id}")
     _touch_last_used(digest, cached)
@@ -130,8 +130,17 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+def end_writes() -> None:
+    """The request's writes are done: commit them before the answer is rendered."""
+    db.commit_then_read(db.session())
+
+
 def transactional(view: F) -> F:
-    """Commit the request's transaction when the view succeeds; errors roll it back."""
+    """Commit the request's transaction when the view succeeds; errors roll it back.
+
+    Views that render after writing call `end_writes` first, so no lock is held while
+    the answer is built; the commit here then ends at most a reader's transaction.
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -150,10 +150,21 @@ def _schema_class(registry: SchemaRegistry, resource_type: str) -> type[Resource
     return type(f"{resource_type}ResourceSchema", (ResourceSchema,), attrs)
 
 
+@lru_cache(maxsize=32)
+def _schema(registry: SchemaRegistry, resource_type: str, lenient_booleans: bool
+            ) -> ResourceSchema:
+    """One schema instance per resource type and leniency, shared by every request.
+
+    Building one deep-copies every declared field (a hundred for User); a loaded schema
+    keeps no state between loads, so threads can share it.
+    """
+    return _schema_class(registry, resource_type)(lenient_booleans=lenient_booleans)
+
+
 def load_resource(registry: SchemaRegistry, resource_type: str, body: dict[str, Any], *,
                   lenient_booleans: bool = False) -> ParsedResource:
     """Validate a POST/PUT body (RFC 7644 §3.3, §3.5.1) into a `ParsedResource`."""
-    schema = _schema_class(registry, resource_type)(lenient_booleans=lenient_booleans)
+    schema = _schema(registry, resource_type, lenient_booleans)
     parsed: ParsedResource = schema.load(body)
     core = registry.resource_type(resource_type).schema
     if core.lower() not in {str(s).lower() for s in parsed.schemas}:

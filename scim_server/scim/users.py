@@ -7,7 +7,8 @@ from flask import Response, request
 
 from .. import db
 from ..models import DirectoryUser
-from ..services import directory_users, memberships
+from ..services import directory_users, memberships, user_batches
+from ..services.directory_users import UserData
 from . import context, patch, resource_lists
 from .blueprint import bp
 from .bodies import BodySource, expected_version, load_body
@@ -75,25 +76,35 @@ def create_user_from_body(body: dict[str, Any]) -> DirectoryUser:
 
 def _provision(body: dict[str, Any]) -> tuple[DirectoryUser, bool]:
     """The new user, and whether it linked an existing account (see `provision_user`)."""
+    data, tolerances = parse_new_user(body)
+    session, directory = db.session(), context.directory()
+    if user_batches.fresh_prefix(session, directory, [data]) == 1:
+        created = user_batches.create_fresh(session, directory, [data], context.actor())[0]
+        outcome = created, False
+    else:
+        outcome = directory_users.provision_user(session, directory, data, context.actor())
+    context.record_tolerances(tolerances)
+    return outcome
+
+
+def parse_new_user(body: dict[str, Any]) -> tuple[UserData, Tolerances]:
+    """A POST body as the services take it (validated, its passwords hashed), and the
+    workarounds it needed, to record once the user is created."""
     prehash(body)
     tolerances = _directory_tolerances()
-    parsed = load_body(RESOURCE_TYPE, body, tolerances)
-    user, linked = directory_users.provision_user(db.session(), context.directory(),
-                                                  user_data(parsed), context.actor())
-    context.record_tolerances(tolerances)
-    return user, linked
+    return user_data(load_body(RESOURCE_TYPE, body, tolerances)), tolerances
 
 
 def replace_user_from_body(user_id: str, body: BodySource, if_match: str | None
                            ) -> DirectoryUser:
     """Replace a user's writable attributes from a PUT body (RFC 7644 §3.5.1)."""
     prehash_body(body)
+    tolerances = _directory_tolerances()
+    parsed = load_body(RESOURCE_TYPE, body(), tolerances)  # before the lock: no I/O
     session = db.session()
     directory = context.directory()
     user = directory_users.get_user(session, directory.id, user_id, lock=True)
     expected = expected_version(user.version, if_match)
-    tolerances = _directory_tolerances()
-    parsed = load_body(RESOURCE_TYPE, body(), tolerances)
     user = directory_users.replace_user(session, directory, user, user_data(parsed),
                                         context.actor(), expected_version=expected)
     context.record_tolerances(tolerances)
@@ -133,6 +144,7 @@ def delete_user_by_id(user_id: str, if_match: str | None) -> None:
 @context.transactional
 def create_user() -> Response:
     user, linked = _provision(context.json_body())
+    context.end_writes()
     return _user_response(user, 201, fresh=not linked)
 
 
@@ -148,6 +160,7 @@ def get_user(user_id: str) -> Response:
 @context.transactional
 def replace_user(user_id: str) -> Response:
     user = replace_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
+    context.end_writes()
     return _user_response(user)
 
 
@@ -155,6 +168,7 @@ def replace_user(user_id: str) -> Response:
 @context.transactional
 def patch_user(user_id: str) -> Response:
     user = patch_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
+    context.end_writes()
     return _user_response(user)
 
 

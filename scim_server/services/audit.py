@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent
+from ..models import AuditEvent, utcnow
 from .actors import Actor
 
 
@@ -20,15 +20,17 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one event to the current transaction; it commits or rolls back with the change."""
-    event = AuditEvent(
-        org_id=org_id,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        changes=changes or {},
-        request_id=actor.request_id,
-    )
+    event = AuditEvent(**event_row(org_id=org_id, actor=actor, action=action,
+                                   target_type=target_type, target_id=target_id,
+                                   changes=changes))
     session.add(event)
     return event
+
+
+def event_row(*, org_id: str | None, actor: Actor, action: str, target_type: str | None = None,
+              target_id: str | None = None, changes: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """The columns of one event, for callers that insert many at once (user_batches.py)."""
+    return {"org_id": org_id, "actor_type": actor.type, "actor_id": actor.id,
+            "action": action, "target_type": target_type, "target_id": target_id,
+            "changes": changes or {}, "request_id": actor.request_id, "occurred_at": utcnow()}

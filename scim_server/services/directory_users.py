@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -80,26 +80,63 @@ def provision_user(session: Session, directory: Directory, data: UserData, actor
     account = _account_for_email(session, directory, data.email)
     linked = account is not None
     if account is None:
-        account = Account(id=new_id(), org_id=directory.org_id, source="synced",
-                          status="active")
+        account = new_account(directory, data)
         session.add(account)
-    account.directory_id = directory.id
-    _apply_to_account(account, data)
-    now = utcnow()
-    user = DirectoryUser(id=account.id, directory_id=directory.id, version=1,
-                         created_at=now, updated_at=now)
-    _apply_to_user(user, data)
+    else:
+        account.directory_id = directory.id
+        _apply_to_account(account, data)
+    user = new_user(directory, account.id, data)
     session.add(user)
-    audit.record(session, org_id=directory.org_id, actor=actor,
-                 action="scim.user.linked" if linked else "scim.user.created",
-                 target_type="account", target_id=account.id,
-                 changes={"userName": data.user_name, "active": data.active,
-                          "directory_id": directory.id})
+    audit.record(session, **creation_event(directory, account.id, data, actor, linked=linked))
     # One flush writes the account, the resource and the audit event (the unit of work
     # orders the INSERTs by their foreign keys); the value rows follow in one executemany.
     session.flush()
     _replace_values(session, user, data.values, fresh=True)
     return user, linked
+
+
+def new_account(directory: Directory, data: UserData) -> Account:
+    """The account a directory's new user brings when no account has its email yet."""
+    account = Account(id=new_id(), org_id=directory.org_id, source="synced", status="active",
+                      directory_id=directory.id)
+    _apply_to_account(account, data)
+    return account
+
+
+def new_user(directory: Directory, account_id: str, data: UserData) -> DirectoryUser:
+    """The SCIM resource of a new user (version 1), not yet added to any session."""
+    now = utcnow()
+    user = DirectoryUser(id=account_id, directory_id=directory.id, version=1,
+                         created_at=now, updated_at=now)
+    _apply_to_user(user, data)
+    return user
+
+
+def creation_event(directory: Directory, account_id: str, data: UserData, actor: Actor, *,
+                   linked: bool) -> dict[str, Any]:
+    """The audit event of a user's creation, as keyword arguments of `audit.record`."""
+    return {"org_id": directory.org_id, "actor": actor,
+            "action": "scim.user.linked" if linked else "scim.user.created",
+            "target_type": "account", "target_id": account_id,
+            "changes": {"userName": data.user_name, "active": data.active,
+                        "directory_id": directory.id}}
+
+
+def value_rows(user_id: str, directory_id: str, values: dict[str, list[dict[str, Any]]]
+               ) -> list[dict[str, Any]]:
+    """One row per element of each multi-valued attribute (`directory_user_values`)."""
+    rows = []
+    for attribute in VALUE_ATTRIBUTES:
+        for position, element in enumerate(values.get(attribute, ())):
+            value = element.get("value")
+            text = value if isinstance(value, str) else (None if value is None else str(value))
+            rows.append({
+                "user_id": user_id, "directory_id": directory_id, "attribute": attribute,
+                "position": position, "value": text, "value_norm": norm(text),
+                "type": element.get("type"), "primary": bool(element.get("primary", False)),
+                "display": element.get("display"), "data": element,
+            })
+    return rows
 
 
 def replace_user(session: Session, directory: Directory, user: DirectoryUser, data: UserData,
@@ -130,16 +167,16 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     locked_version = user.version
     user.version = DirectoryUser.version + 1  # in SQL: the row lock makes it exact
     user.updated_at = utcnow()
-    session.flush()
+    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
+                 target_type="account", target_id=user.id,
+                 changes={"before": before, "after": {"userName": data.user_name,
+                                                      "active": data.active}})
+    session.flush()  # one flush: both UPDATEs and the audit event
     # What the UPDATE just computed, known without reading it back: under the row lock
     # (SQLite: the write lock BEGIN IMMEDIATE took) nobody moved it since the locked read.
     set_committed_value(user, "version", locked_version + 1)
     if values_changed:
         _replace_values(session, user, data.values)
-    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
-                 target_type="account", target_id=user.id,
-                 changes={"before": before, "after": {"userName": data.user_name,
-                                                      "active": data.active}})
     return user
 
 
@@ -183,12 +220,17 @@ def _check_version(user: DirectoryUser, expected_version: int | None) -> None:
             f"the user changed since version {expected_version}; it is now at {user.version}")
 
 
+#: Built once: every PUT and PATCH of a user runs it.
+_USER_NAME_HOLDER = select(DirectoryUser.id).where(
+    DirectoryUser.directory_id == bindparam("directory_id"),
+    DirectoryUser.user_name_norm == bindparam("name"))
+
+
 def _ensure_user_name_free(session: Session, directory_id: str, user_name: str,
                            except_id: str | None) -> None:
     """userName is unique per directory, case-insensitively (RFC 7643 §4.1.1)."""
-    query = select(DirectoryUser.id).where(DirectoryUser.directory_id == directory_id,
-                                           DirectoryUser.user_name_norm == norm(user_name))
-    existing = session.scalars(query).first()
+    existing = session.scalars(_USER_NAME_HOLDER, {"directory_id": directory_id,
+                                                   "name": norm(user_name)}).first()
     if existing is not None and existing != except_id:
         raise Conflict(f"userName {user_name!r} is already taken in this directory")
 
@@ -252,17 +294,7 @@ def _replace_values(session: Session, user: DirectoryUser,
     """Rewrite the user's value rows: one per element of each multi-valued attribute."""
     if not fresh:  # a user just created has none to delete
         session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
-    rows = []
-    for attribute in VALUE_ATTRIBUTES:
-        for position, element in enumerate(values.get(attribute, ())):
-            value = element.get("value")
-            text = value if isinstance(value, str) else (None if value is None else str(value))
-            rows.append({
-                "user_id": user.id, "directory_id": user.directory_id, "attribute": attribute,
-                "position": position, "value": text, "value_norm": norm(text),
-                "type": element.get("type"), "primary": bool(element.get("primary", False)),
-                "display": element.get("display"), "data": element,
-            })
+    rows = value_rows(user.id, user.directory_id, values)
     if rows:
         session.execute(DirectoryUserValue.__table__.insert(), rows)
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from scim_server import db
 from scim_server.models import GroupMember
-from scim_server.services import directory_users
+from scim_server.services import directory_users, user_batches
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -26,9 +26,15 @@ def _write_orphan_membership(*_args: Any, **_kwargs: Any) -> Any:
     db.session().flush()
 
 
+def _break_user_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways a user is created (a new account, or one linked) write the orphan."""
+    monkeypatch.setattr(directory_users, "provision_user", _write_orphan_membership)
+    monkeypatch.setattr(user_batches, "create_fresh", _write_orphan_membership)
+
+
 def test_scim_foreign_key_failure_is_a_logged_500_with_the_request_id(
         scim, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(directory_users, "provision_user", _write_orphan_membership)
+    _break_user_creation(monkeypatch)
     with caplog.at_level(logging.ERROR):
         response = scim.post("/Users", json={"schemas": [USER], "userName": "ada"},
                              headers={"X-Request-Id": "req-fk-1"})
@@ -44,6 +50,7 @@ def test_scim_unique_violation_is_409_uniqueness(scim, monkeypatch: pytest.Monke
                                                  ) -> None:
     # Two creates that both passed the name check (a race): the database decides.
     monkeypatch.setattr(directory_users, "_ensure_user_name_free", lambda *a, **k: None)
+    monkeypatch.setattr(user_batches, "_existing", lambda *a, **k: set())
     assert scim.post("/Users", json={"schemas": [USER], "userName": "ada"}).status_code == 201
     response = scim.post("/Users", json={"schemas": [USER], "userName": "ADA"})
     assert response.status_code == 409
@@ -52,7 +59,7 @@ def test_scim_unique_violation_is_409_uniqueness(scim, monkeypatch: pytest.Monke
 
 def test_bulk_operation_with_a_server_fault_fails_the_request(
         scim, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(directory_users, "provision_user", _write_orphan_membership)
+    _break_user_creation(monkeypatch)
     response = scim.post("/Bulk", json={
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
         "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a",

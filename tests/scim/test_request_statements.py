@@ -57,8 +57,8 @@ def test_post_users_writes_what_it_must_and_walks_no_groups(scim, statements):
     assert response.status_code == 201
     assert response.get_json().get("groups", []) == []
     assert _kinds(statements) == sorted([
-        "SELECT directory_users.id FROM",        # userName free?
-        "SELECT accounts.id, accounts.org_id,",  # an account with this email to link?
+        "SELECT directory_users.user_name_norm FROM",  # userName free?
+        "SELECT accounts.email_norm FROM",             # an account with this email to link?
         "INSERT INTO accounts", "INSERT INTO directory_users",
         "INSERT INTO directory_user_values",     # one statement for every value row
         "INSERT INTO audit_events",              # in the same transaction
@@ -88,3 +88,49 @@ def test_a_linked_account_in_a_group_still_shows_its_groups(scim, statements):
     again = scim.post("/Users", json=_body(3))
     assert again.status_code == 201 and again.get_json()["id"] == created["id"]
     assert [s for s in statements if s.startswith("WITH RECURSIVE")], statements
+
+
+@pytest.fixture
+def transaction_log(app):
+    """Every statement, BEGIN included, and each COMMIT, in order."""
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, text, *_args):
+        seen.append(" ".join(text.split()[:3]))
+
+    def commit(_conn):
+        seen.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    yield seen
+    event.remove(engine, "before_cursor_execute", statement)
+    event.remove(engine, "commit", commit)
+
+
+def test_a_write_authenticates_before_its_transaction_begins(scim, transaction_log, backend):
+    """The token check reads outside the write transaction, so SQLite's write lock (and
+    the writer gate) is taken at the write's own first query, not at authentication."""
+    if backend != "sqlite":
+        pytest.skip("only SQLite sends BEGIN IMMEDIATE")
+    response = scim.post("/Users", json=_body(10))
+    assert response.status_code == 201
+    begin = transaction_log.index("BEGIN IMMEDIATE")
+    authentication = [i for i, s in enumerate(transaction_log) if s.startswith(AUTHENTICATION)]
+    assert authentication and max(authentication) < begin, transaction_log
+
+
+def test_a_write_commits_before_its_answer_is_rendered(scim, transaction_log):
+    """PUT renders `groups` (a read) after the COMMIT: no lock is held while the answer is
+    built (RFC 7644 §3.5.1 asks for the resource back, not for it inside the transaction)."""
+    created = scim.post("/Users", json=_body(11)).get_json()
+    transaction_log.clear()
+    response = scim.put(f"/Users/{created['id']}", json=_body(11, displayName="After"))
+    assert response.status_code == 200 and response.get_json()["displayName"] == "After"
+    update = next(i for i, s in enumerate(transaction_log)
+                  if s.startswith("UPDATE directory_users"))
+    commit = transaction_log.index("COMMIT", update)
+    groups = next(i for i, s in enumerate(transaction_log) if s.startswith("WITH RECURSIVE"))
+    assert update < commit < groups, transaction_log

@@ -1,0 +1,124 @@
+"""Creating many new users at once: a first sync's POSTs and Bulk requests.
+
+An identity provider's first sync creates users the directory has never seen. Each
+creation is then always the same work (a new account, its SCIM resource, its value rows
+and an audit event), so a run of them is written with one multi-row INSERT per table
+instead of one statement per row per user, under the same rules `provision_user` applies
+one at a time (directory_users.py builds every row).
+
+A user can take this path only when nothing could make its creation differ from
+`provision_user`: its userName is free in the directory, no account of the organization
+has its email (which would be linked instead, or refused), and no earlier user of the same
+run repeats either. `fresh_prefix` says how many of a run qualify, from the first; the
+caller creates those here and the next one the ordinary way, which links or refuses it.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from ..models import Account, AuditEvent, Directory, DirectoryUser, DirectoryUserValue
+from . import audit
+from .actors import Actor
+from .directory_users import (UserData, creation_event, new_account, new_user, norm,
+                              value_rows)
+
+#: Names and emails checked per query: within every backend's bound-parameter limit.
+LOOKUP_CHUNK = 500
+
+
+def fresh_prefix(session: Session, directory: Directory, users: Sequence[UserData]) -> int:
+    """How many of `users`, from the first, can be created as new accounts right now.
+
+    Two queries whatever the number (an `IN` over the directory's userName index and one
+    over the organization's email index), inside the caller's write transaction, so the
+    answer holds until it commits (PostgreSQL's unique indexes catch a concurrent twin).
+    """
+    names = [norm(u.user_name) for u in users]
+    emails = [norm(u.email) if u.email else None for u in users]
+    taken_names = _existing(session, _TAKEN_NAMES, directory.id, names)
+    taken_emails = _existing(session, _TAKEN_EMAILS, directory.org_id, emails)
+    seen_names: set[str | None] = set()
+    seen_emails: set[str] = set()
+    for position, (name, email) in enumerate(zip(names, emails)):
+        if name in taken_names or name in seen_names:
+            return position
+        if email is not None and (email in taken_emails or email in seen_emails):
+            return position
+        seen_names.add(name)
+        if email is not None:
+            seen_emails.add(email)
+    return len(users)
+
+
+def create_fresh(session: Session, directory: Directory, users: Sequence[UserData],
+                 actor: Actor) -> list[DirectoryUser]:
+    """Create users `fresh_prefix` cleared: four INSERTs for the whole run.
+
+    Returns the new resources (version 1, in no group), not attached to the session:
+    what a response or a BulkResponse needs to describe them.
+    """
+    accounts = [new_account(directory, data) for data in users]
+    created = [new_user(directory, account.id, data) for account, data in zip(accounts, users)]
+    events = [audit.event_row(**creation_event(directory, account.id, data, actor,
+                                               linked=False))
+              for account, data in zip(accounts, users)]
+    values = [row for user, data in zip(created, users)
+              for row in value_rows(user.id, directory.id, data.values)]
+    session.execute(insert(Account.__table__), _rows(accounts))
+    session.execute(insert(DirectoryUser.__table__), _rows(created))
+    session.execute(insert(AuditEvent.__table__), events)
+    if values:
+        session.execute(insert(DirectoryUserValue.__table__), values)
+    return created
+
+
+#: Built once (these run on every creation): which of these names and emails are taken.
+_TAKEN_NAMES = select(DirectoryUser.user_name_norm).where(
+    DirectoryUser.directory_id == bindparam("scope"),
+    DirectoryUser.user_name_norm.in_(bindparam("wanted", expanding=True)))
+_TAKEN_EMAILS = select(Account.email_norm).where(
+    Account.org_id == bindparam("scope"),
+    Account.email_norm.in_(bindparam("wanted", expanding=True)))
+
+
+def _existing(session: Session, query: Any, scope: str, wanted: list[str | None]) -> set[str]:
+    found: set[str] = set()
+    unique = sorted({w for w in wanted if w is not None})
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = unique[start:start + LOOKUP_CHUNK]
+        found.update(session.scalars(query, {"scope": scope, "wanted": chunk}))
+    return found
+
+
+def _rows(instances: Sequence[Any]) -> list[dict[str, Any]]:
+    """The columns each new instance set, the same keys for every row.
+
+    A column one instance left unset takes its declared default (SQLAlchemy fills
+    defaults only for columns absent from every row of a multi-row INSERT).
+    """
+    table = instances[0].__table__
+    columns = {column.key: column for column in table.columns}
+    keys = sorted({key for instance in instances for key in vars(instance) if key in columns})
+    rows = []
+    for instance in instances:
+        state = vars(instance)
+        row = {}
+        for key in keys:
+            if key in state:
+                row[key] = state[key]
+            else:
+                row[key] = _default(columns[key])
+        rows.append(row)
+    return rows
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    if default.is_callable:
+        return default.arg(None)
+    return default.arg
