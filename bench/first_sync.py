@@ -148,13 +148,14 @@ def lookups(conn: Connection, users: int, count: int) -> dict[str, Any]:
 
 
 def cursor_pages(conn: Connection, users: int, walk_to: float, repeat: int,
-                 deadline: float) -> dict[str, Any]:
-    """First page, a walk of 1,000 a page to `walk_to` of the directory, the page there."""
+                 deadline: float, walk_page: int = 1000) -> dict[str, Any]:
+    """First page, a walk of `walk_page` a page to `walk_to` of the directory, the page
+    there."""
     first, _ = _timed(conn, "/Users?count=100&cursor=", repeat)
     walked: list[float] = []
     cursor, position = "", 0
     while position < users * walk_to and time.monotonic() < deadline:
-        times, data = _timed(conn, f"/Users?count=1000&attributes=id&cursor={quote(cursor)}", 1)
+        times, data = _timed(conn, f"/Users?count={walk_page}&attributes=id&cursor={quote(cursor)}", 1)
         walked += times
         page = json.loads(data)
         following = page.get("nextCursor")
@@ -167,7 +168,7 @@ def cursor_pages(conn: Connection, users: int, walk_to: float, repeat: int,
     return {"first_page_100": _summary(first), "deep_page_100": _summary(deep),
             "deep_position": position,
             "ratio_deep_to_first": round(statistics.median(deep) / statistics.median(first), 2),
-            "walk_pages_1000": len(walked),
+            "walk_pages": len(walked), "walk_page_size": walk_page,
             "walk_first_tenth_p50_ms": round(statistics.median(walked[:tenth]), 3),
             "walk_last_tenth_p50_ms": round(statistics.median(walked[-tenth:]), 3)}
 
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=40)
     parser.add_argument("--walk-to", type=float, default=0.95)
+    parser.add_argument("--walk-page", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     out_dir = args.out or Path("bench/results") / time.strftime(
@@ -195,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         servers.upgrade(url, out_dir)
         creds = servers.bootstrap(url, "First sync", "idp", out_dir)
         server = servers.start_scim_server(url, args.workers, out_dir)
-        jobs = subprocess.Popen(servers.scim_server_command("worker"), cwd=out_dir,
-                                env=servers.checkout_env(SCIM_DATABASE_URL=url),
-                                stdout=open(out_dir / "worker.log", "ab"),  # noqa: SIM115
-                                stderr=subprocess.STDOUT)
+        with open(out_dir / "worker.log", "ab") as log:  # the child keeps its own copy
+            jobs = subprocess.Popen(servers.scim_server_command("worker"), cwd=out_dir,
+                                    env=servers.checkout_env(SCIM_DATABASE_URL=url),
+                                    stdout=log, stderr=subprocess.STDOUT)
         memory = MemoryMonitor(server.pid).start()
         jobs_memory = MemoryMonitor(jobs.pid, include_root=True).start()
         try:
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             report["lookups"] = lookups(conn, stored, 100)
             print(json.dumps(report["lookups"]), flush=True)
             report["cursor"] = cursor_pages(conn, stored, args.walk_to, 20,
-                                            time.monotonic() + 900)
+                                            time.monotonic() + 900, args.walk_page)
             print(json.dumps(report["cursor"]), flush=True)
             conn.close()
         finally:

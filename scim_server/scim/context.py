@@ -5,6 +5,7 @@ from functools import wraps
 from typing import Any, Callable, TypeVar, cast
 
 from flask import current_app, g, request
+from sqlalchemy import inspect as sa_inspect
 
 from .. import db
 from ..config import Config
@@ -130,9 +131,20 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def end_writes() -> None:
-    """The request's writes are done: commit them before the answer is rendered."""
-    db.commit_then_read(db.session())
+def end_writes(*shown: Any) -> None:
+    """The request's writes are done: commit them before the answer is rendered.
+
+    `shown` are the objects the answer describes. Whatever of theirs the write left to be
+    read back (a group's version moves in SQL) is read now, under the write's locks: read
+    after the commit, it could already be a concurrent writer's version (RFC 7644 §3.14
+    wants each answer's ETag to be the version that answer wrote).
+    """
+    session = db.session()
+    for written in shown:
+        expired = sa_inspect(written).expired_attributes
+        if expired:
+            session.refresh(written, attribute_names=sorted(expired))
+    db.commit_then_read(session)
 
 
 def transactional(view: F) -> F:

@@ -196,7 +196,7 @@ def delete_group_by_id(group_id: str, if_match: str | None) -> None:
 @context.transactional
 def create_group() -> Response:
     group = create_group_from_body(context.json_body())
-    context.end_writes()
+    context.end_writes(group)
     return _group_response(group, 201)
 
 
@@ -229,7 +229,7 @@ def get_group(group_id: str) -> Response:
 def replace_group(group_id: str) -> Response:
     group = replace_group_from_body(group_id, context.json_body,
                                     request.headers.get("If-Match"))
-    context.end_writes()
+    context.end_writes(group)
     return _group_response(group)
 
 
@@ -237,7 +237,7 @@ def replace_group(group_id: str) -> Response:
 @context.transactional
 def patch_group(group_id: str) -> Response:
     group = patch_group_from_body(group_id, context.json_body, request.headers.get("If-Match"))
-    context.end_writes()
+    context.end_writes(group)
     if request.args.get("attributes") or request.args.get("excludedAttributes"):
         return _group_response(group)
     # RFC 7644 §3.5.2: 204 is allowed when no attributes were asked for; it spares

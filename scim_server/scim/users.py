@@ -144,7 +144,7 @@ def delete_user_by_id(user_id: str, if_match: str | None) -> None:
 @context.transactional
 def create_user() -> Response:
     user, linked = _provision(context.json_body())
-    context.end_writes()
+    context.end_writes(user)
     return _user_response(user, 201, fresh=not linked)
 
 
@@ -160,7 +160,7 @@ def get_user(user_id: str) -> Response:
 @context.transactional
 def replace_user(user_id: str) -> Response:
     user = replace_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
-    context.end_writes()
+    context.end_writes(user)
     return _user_response(user)
 
 
@@ -168,7 +168,7 @@ def replace_user(user_id: str) -> Response:
 @context.transactional
 def patch_user(user_id: str) -> Response:
     user = patch_user_from_body(user_id, context.json_body, request.headers.get("If-Match"))
-    context.end_writes()
+    context.end_writes(user)
     return _user_response(user)
 
 

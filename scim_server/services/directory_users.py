@@ -49,17 +49,27 @@ def norm(value: str | None) -> str | None:
     return casefold.fold(value)[:NORM_LENGTH] if value is not None else None
 
 
+#: A write's first read: the user, locked, with its account (which every write of a user
+#: changes) in the same statement; only the user's row is locked, as before, so the lock
+#: order (user, then account at its UPDATE) is the one every writer follows.
+_LOCKED_USER = (select(DirectoryUser, Account)
+                .join(Account, Account.id == DirectoryUser.id)
+                .where(DirectoryUser.id == bindparam("user_id"))
+                .with_for_update(of=DirectoryUser)
+                .execution_options(populate_existing=True))
+
+
 def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = False
              ) -> DirectoryUser:
     """The directory's user by id; another directory's id is 'not found', not 'forbidden'.
 
     `lock` takes the row lock (`SELECT ... FOR UPDATE`) a write needs, so its If-Match
-    check (RFC 7644 §3.14) and its write are one step for every other writer.
+    check (RFC 7644 §3.14) and its write are one step for every other writer; the
+    account comes with it, so `session.get(Account, ...)` then needs no query.
     """
     if lock:
-        user = session.scalars(select(DirectoryUser).where(DirectoryUser.id == user_id)
-                               .with_for_update()
-                               .execution_options(populate_existing=True)).first()
+        found = session.execute(_LOCKED_USER, {"user_id": user_id}).first()
+        user = found[0] if found is not None else None
     else:
         user = session.get(DirectoryUser, user_id)
     if user is None or user.directory_id != directory_id:
