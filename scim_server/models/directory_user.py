@@ -7,11 +7,15 @@ also kept in indexed columns so a filter on them is an index lookup (RFC 7644 §
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import ID, Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .account import Account
 
 
 class DirectoryUser(Base):
@@ -42,6 +46,10 @@ class DirectoryUser(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    #: The account this resource provisions (same id). Read with the user when a write
+    #: locks it (services/directory_users.get_user), otherwise on first use.
+    account: Mapped[Account] = relationship(viewonly=True)
 
 
 class DirectoryUserValue(Base):

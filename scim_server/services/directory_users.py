@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import casefold
@@ -52,8 +52,9 @@ def norm(value: str | None) -> str | None:
 #: A write's first read: the user, locked, with its account (which every write of a user
 #: changes) in the same statement; only the user's row is locked, as before, so the lock
 #: order (user, then account at its UPDATE) is the one every writer follows.
-_LOCKED_USER = (select(DirectoryUser, Account)
-                .join(Account, Account.id == DirectoryUser.id)
+_LOCKED_USER = (select(DirectoryUser)
+                .join(DirectoryUser.account)
+                .options(contains_eager(DirectoryUser.account))
                 .where(DirectoryUser.id == bindparam("user_id"))
                 .with_for_update(of=DirectoryUser)
                 .execution_options(populate_existing=True))
@@ -65,11 +66,10 @@ def get_user(session: Session, directory_id: str, user_id: str, *, lock: bool = 
 
     `lock` takes the row lock (`SELECT ... FOR UPDATE`) a write needs, so its If-Match
     check (RFC 7644 §3.14) and its write are one step for every other writer; the
-    account comes with it, so `session.get(Account, ...)` then needs no query.
+    account comes with it (`user.account`), so the write needs no second read.
     """
     if lock:
-        found = session.execute(_LOCKED_USER, {"user_id": user_id}).first()
-        user = found[0] if found is not None else None
+        user = session.scalars(_LOCKED_USER, {"user_id": user_id}).first()
     else:
         user = session.get(DirectoryUser, user_id)
     if user is None or user.directory_id != directory_id:
@@ -157,7 +157,7 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     """
     _check_version(user, expected_version)
     _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
-    account = session.get(Account, user.id)
+    account = user.account
     assert account is not None, "a directory user always has its account"
     if data.email and norm(data.email) != account.email_norm:
         other = _account_for_email(session, directory, data.email, exclude_id=account.id)
@@ -194,7 +194,7 @@ def delete_user(session: Session, directory: Directory, user: DirectoryUser, act
                 *, expected_version: int | None = None) -> None:
     """Remove the SCIM resource; the account is unlinked and deactivated, never erased."""
     _check_version(user, expected_version)
-    account = session.get(Account, user.id)
+    account = user.account
     group_versions.drop_memberships_of(session, user.id)  # each group's ETag changes
     session.execute(delete(DirectoryUserValue).where(DirectoryUserValue.user_id == user.id))
     session.delete(user)
