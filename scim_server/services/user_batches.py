@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from ..models import Account, AuditEvent, Directory, DirectoryUser, DirectoryUserValue
@@ -32,14 +32,14 @@ LOOKUP_CHUNK = 500
 def fresh_prefix(session: Session, directory: Directory, users: Sequence[UserData]) -> int:
     """How many of `users`, from the first, can be created as new accounts right now.
 
-    Two queries whatever the number (an `IN` over the directory's userName index and one
-    over the organization's email index), inside the caller's write transaction, so the
-    answer holds until it commits (PostgreSQL's unique indexes catch a concurrent twin).
+    One query for up to `LOOKUP_CHUNK` users (an `IN` over the directory's userName index
+    and one over the organization's email index, as one `UNION ALL`), inside the caller's
+    write transaction, so the answer holds until it commits (PostgreSQL's unique indexes
+    catch a concurrent twin).
     """
     names = [norm(u.user_name) for u in users]
     emails = [norm(u.email) if u.email else None for u in users]
-    taken_names = _existing(session, _TAKEN_NAMES, directory.id, names)
-    taken_emails = _existing(session, _TAKEN_EMAILS, directory.org_id, emails)
+    taken_names, taken_emails = _taken(session, directory, names, emails)
     seen_names: set[str | None] = set()
     seen_emails: set[str] = set()
     for position, (name, email) in enumerate(zip(names, emails)):
@@ -75,22 +75,29 @@ def create_fresh(session: Session, directory: Directory, users: Sequence[UserDat
     return created
 
 
-#: Built once (these run on every creation): which of these names and emails are taken.
-_TAKEN_NAMES = select(DirectoryUser.user_name_norm).where(
-    DirectoryUser.directory_id == bindparam("scope"),
-    DirectoryUser.user_name_norm.in_(bindparam("wanted", expanding=True)))
-_TAKEN_EMAILS = select(Account.email_norm).where(
-    Account.org_id == bindparam("scope"),
-    Account.email_norm.in_(bindparam("wanted", expanding=True)))
+#: Built once (it runs on every creation): which of these names and emails are taken.
+_TAKEN = union_all(
+    select(literal_column("'name'").label("kind"), DirectoryUser.user_name_norm.label("value"))
+    .where(DirectoryUser.directory_id == bindparam("directory_id"),
+           DirectoryUser.user_name_norm.in_(bindparam("names", expanding=True))),
+    select(literal_column("'email'").label("kind"), Account.email_norm.label("value"))
+    .where(Account.org_id == bindparam("org_id"),
+           Account.email_norm.in_(bindparam("emails", expanding=True))))
 
 
-def _existing(session: Session, query: Any, scope: str, wanted: list[str | None]) -> set[str]:
-    found: set[str] = set()
-    unique = sorted({w for w in wanted if w is not None})
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = unique[start:start + LOOKUP_CHUNK]
-        found.update(session.scalars(query, {"scope": scope, "wanted": chunk}))
-    return found
+def _taken(session: Session, directory: Directory, names: list[str | None],
+           emails: list[str | None]) -> tuple[set[str], set[str]]:
+    wanted_names = sorted({n for n in names if n is not None})
+    wanted_emails = sorted({e for e in emails if e is not None})
+    taken: dict[str, set[str]] = {"name": set(), "email": set()}
+    for start in range(0, max(len(wanted_names), len(wanted_emails)), LOOKUP_CHUNK):
+        rows = session.execute(_TAKEN, {
+            "directory_id": directory.id, "org_id": directory.org_id,
+            "names": wanted_names[start:start + LOOKUP_CHUNK],
+            "emails": wanted_emails[start:start + LOOKUP_CHUNK]})
+        for kind, value in rows:
+            taken[kind].add(value)
+    return taken["name"], taken["email"]
 
 
 def _rows(instances: Sequence[Any]) -> list[dict[str, Any]]:

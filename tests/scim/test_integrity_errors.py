@@ -50,7 +50,7 @@ def test_scim_unique_violation_is_409_uniqueness(scim, monkeypatch: pytest.Monke
                                                  ) -> None:
     # Two creates that both passed the name check (a race): the database decides.
     monkeypatch.setattr(directory_users, "_ensure_user_name_free", lambda *a, **k: None)
-    monkeypatch.setattr(user_batches, "_existing", lambda *a, **k: set())
+    monkeypatch.setattr(user_batches, "_taken", lambda *a, **k: (set(), set()))
     assert scim.post("/Users", json={"schemas": [USER], "userName": "ada"}).status_code == 201
     response = scim.post("/Users", json={"schemas": [USER], "userName": "ADA"})
     assert response.status_code == 409
