@@ -155,7 +155,8 @@ def cursor_pages(conn: Connection, users: int, walk_to: float, repeat: int,
     walked: list[float] = []
     cursor, position = "", 0
     while position < users * walk_to and time.monotonic() < deadline:
-        times, data = _timed(conn, f"/Users?count={walk_page}&attributes=id&cursor={quote(cursor)}", 1)
+        path = f"/Users?count={walk_page}&attributes=id&cursor={quote(cursor)}"
+        times, data = _timed(conn, path, 1)
         walked += times
         page = json.loads(data)
         following = page.get("nextCursor")
