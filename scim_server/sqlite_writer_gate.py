@@ -9,7 +9,7 @@ own work takes 5 ms. The gate queues writers before they ask SQLite:
 - threads of one process wait on a `threading.Lock`, which wakes the next one at once;
 - processes (gunicorn workers, the `worker` command) take turns on an advisory `flock`
   of `<database>.writer-lock`, held by one thread per process at a time, so only one
-  waiter per process polls it, every 0.2–2 ms; the kernel drops a dead process's lock.
+  waiter per process polls it, every 0.1–0.5 ms (a poll costs microseconds; a late wake-up idles the lock); the kernel drops a dead process's lock.
 
 The gate is an optimisation, never the guarantee: SQLite's own lock still serialises
 writers, and a writer that cannot get the gate within the wait (a stuck holder, a
@@ -27,8 +27,8 @@ import weakref
 
 log = logging.getLogger(__name__)
 
-POLL_FIRST_SECONDS = 0.0002
-POLL_LONGEST_SECONDS = 0.002
+POLL_FIRST_SECONDS = 0.0001
+POLL_LONGEST_SECONDS = 0.0005
 
 
 class WriterGate:
