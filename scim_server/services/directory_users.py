@@ -156,7 +156,8 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
     The caller holds the user's row lock (`get_user(lock=True)`), as every write does.
     """
     _check_version(user, expected_version)
-    _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
+    if norm(data.user_name) != user.user_name_norm:  # a sync cycle resends the same name
+        _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
     account = user.account
     assert account is not None, "a directory user always has its account"
     if data.email and norm(data.email) != account.email_norm:

@@ -4,8 +4,8 @@ no more, with every guarantee kept (the audit event, the value rows, the row loc
 Expected lists come from what each request must do, not from the code: POST checks the
 userName and the email, inserts the account, the resource, its value rows and the audit
 event; a user just created is in no group, so it does not walk group memberships. PUT
-locks the row (reading the account with it), checks the userName, updates account and
-resource, audits, and renders `groups`; the new version is what the UPDATE computed under
+locks the row (reading the account with it), checks the userName only when it changes,
+updates account and resource, audits, and renders `groups`; the new version is what the UPDATE computed under
 the lock, not read back.
 SQLite's `BEGIN` is not counted (PostgreSQL's driver sends none), nor is authentication:
 the test app turns the token cache off (so a revocation test sees it at once), which makes
@@ -74,7 +74,6 @@ def test_put_users_does_not_read_the_new_version_back(scim, statements):
     assert not [s for s in statements if s.startswith("SELECT directory_users.version")]
     assert _kinds(statements) == sorted([
         "SELECT accounts.id, accounts.org_id,",    # the user joined to its account, locked
-        "SELECT directory_users.id FROM",          # userName still free?
         "UPDATE accounts SET", "UPDATE directory_users SET",
         "INSERT INTO audit_events",                # in the same transaction
         "WITH RECURSIVE account_groups(group_id,",  # `groups`, for the answer
@@ -82,6 +81,17 @@ def test_put_users_does_not_read_the_new_version_back(scim, statements):
     assert response.headers["ETag"] == 'W/"2"'
     again = scim.get(f"/Users/{created['id']}")
     assert again.headers["ETag"] == 'W/"2"' and again.get_json()["meta"]["version"] == 'W/"2"'
+
+
+def test_put_checks_the_user_name_only_when_it_changes(scim, statements):
+    first = scim.post("/Users", json=_body(20)).get_json()
+    scim.post("/Users", json=_body(21))
+    statements.clear()
+    renamed = scim.put(f"/Users/{first['id']}", json=_body(20, userName="fresh@example.com"))
+    assert renamed.status_code == 200
+    assert "SELECT directory_users.id FROM" in statements, statements
+    taken = scim.put(f"/Users/{first['id']}", json=_body(20, userName="USER21@example.com"))
+    assert taken.status_code == 409 and taken.get_json()["scimType"] == "uniqueness"
 
 
 def test_a_linked_account_in_a_group_still_shows_its_groups(scim, statements):
