@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..models import DirectoryUser, Group, GroupMember
 from ..services.directory_groups import GroupData
+from . import stored_lengths
 from .schema_registry import CORE_GROUP
 from .serializers import ParsedResource
 from .urls import base_url, resource_url
@@ -21,6 +22,8 @@ STREAM_BATCH = 2000
 def group_data(parsed: ParsedResource, *, members_given: bool = True) -> GroupData:
     """Plain data for the service; `members` is None when the body leaves them alone."""
     document = dict(parsed.document)
+    stored_lengths.check_names(displayName=document.get("displayName"),
+                               externalId=document.get("externalId"))
     members = document.pop("members", None)
     ids = [m["value"] for m in members or [] if isinstance(m, dict) and m.get("value")]
     return GroupData(display_name=document["displayName"], attributes=document,

@@ -9,6 +9,7 @@ from ..services.email_addresses import check_email_address
 from .schema_registry import CORE_USER, ENTERPRISE_USER
 from .password_hashes import hashed
 from .serializers import ParsedResource
+from . import stored_lengths
 from .urls import resource_url
 
 RESOURCE_TYPE = "User"
@@ -53,14 +54,21 @@ def user_data(parsed: ParsedResource) -> UserData:
         if isinstance(entry, dict) and isinstance(entry.get("value"), str):
             check_email_address(entry["value"], what="emails value")
     values = {name: list(document.get(name) or []) for name in VALUE_ATTRIBUTES}
+    for name, elements in values.items():
+        stored_lengths.check_elements(name, elements)
     email = primary_email(document)
     if email is not None:
         check_email_address(email, what="userName used as the email address")
+        stored_lengths.check(email, stored_lengths.EMAIL_LENGTH, "the primary email")
+    display_name = document.get("displayName") or _formatted_name(document)
+    stored_lengths.check_names(userName=document["userName"],
+                               externalId=document.get("externalId"),
+                               displayName=display_name)
     return UserData(
         user_name=document["userName"],
         attributes=document,
         external_id=document.get("externalId"),
-        display_name=document.get("displayName") or _formatted_name(document),
+        display_name=display_name,
         active=document.get("active", True) is not False,
         password_hash=hashed(parsed.password),
         email=email,

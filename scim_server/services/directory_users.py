@@ -26,6 +26,7 @@ from .errors import Conflict, NotFound, VersionMismatch
 VALUE_ATTRIBUTES = ("emails", "phoneNumbers", "ims", "photos", "addresses", "entitlements",
                     "roles", "x509Certificates")
 NORM_LENGTH = 400
+ACCOUNT_LABEL_LENGTH = 300
 
 
 @dataclass
@@ -274,7 +275,10 @@ def _apply_to_account(account: Account, data: UserData) -> None:
         account.email = data.email
         account.email_norm = norm(data.email)
         account.email_verified = True  # asserted by the directory (shared/DESIGN.md)
-    account.display_name = data.display_name or account.display_name or data.user_name
+    # The account's name is a label for people (`accounts.display_name`, 300 characters);
+    # the SCIM resource keeps the directory's value whole.
+    label = data.display_name or account.display_name or data.user_name
+    account.display_name = label[:ACCOUNT_LABEL_LENGTH] if label else label
     now = utcnow()
     if data.active:
         mark_provisioned(account)
