@@ -107,12 +107,16 @@ class ReferenceServer(GunicornServer):
         return create_reference_app(self.token)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", required=True)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     options = gunicorn_options(args.host, args.port, workers=1)
     options["control_socket_disable"] = True  # several gunicorns run side by side
     ReferenceServer(options, args.token).run()

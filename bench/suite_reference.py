@@ -25,11 +25,17 @@ TARGET = "scim2-server"
 SEED_BATCH = 10_000
 
 
+def token_argument(token: str) -> str:
+    """`--token=VALUE` as one word: a random token may start with `-`, which argparse would
+    otherwise read as an option of its own."""
+    return f"--token={token}"
+
+
 def run(profile: Profile, out_dir: Path, echo: Callable[[str], None] = print) -> dict[str, Any]:
     token = secrets.token_urlsafe(24)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
     server = servers.start_module_server("scim2-server", "bench.reference_server",
-                                         ["--token", token], "/v2/ServiceProviderConfig",
+                                         [token_argument(token)], "/v2/ServiceProviderConfig",
                                          out_dir, headers)
     monitor = MemoryMonitor(server.pid).start()
     record: dict[str, Any] = {"target": TARGET, "backend": "memory", "workers": 1,
