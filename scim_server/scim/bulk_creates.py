@@ -20,8 +20,9 @@ from typing import Sequence
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
+from ..models import DirectoryUser
 from ..services import db_errors, user_batches
-from ..services.directory_users import DirectoryUser, UserData
+from ..services.directory_users import UserData
 from . import context, users
 from .bulk_refs import BulkOperation, parse_target
 from .errors import as_scim_error
