@@ -119,8 +119,8 @@ def _install_writer_gate(engine: Engine) -> None:
 
     def begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return  # each statement is its own transaction (lookup sessions)
+        if options.get(AUTOCOMMIT_OPTION, False):
+            return  # each statement is its own transaction (readers, lookup sessions)
         if not options.get("scim_writes", False):
             connection.exec_driver_sql("BEGIN")
             return
@@ -137,16 +137,30 @@ def _install_writer_gate(engine: Engine) -> None:
     event.listen(engine, "checkin", end_turns)
 
 
+#: Execution option of a SQLite connection that reads in autocommit: no BEGIN is sent.
+AUTOCOMMIT_OPTION = "scim_autocommit"
+
+
+def autocommit(engine: Engine) -> Engine:
+    """`engine` for reads that need no transaction: each statement is its own.
+
+    A reader's BEGIN and ROLLBACK are statements (SQLite) or round trips (PostgreSQL) that
+    buy nothing when the reads need not agree with each other; reads that must agree use a
+    snapshot session (`new_session(snapshot=True)`). SQLite connections already run with
+    the driver's own transaction handling off (`_sqlite_pragmas`), so not sending BEGIN is
+    all autocommit takes there; PostgreSQL's driver gets its autocommit mode.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{AUTOCOMMIT_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def init_app(app: Flask, config: Config) -> None:
     """Attach an engine and a session factory to the app."""
     engine = build_engine(config)
-    # PostgreSQL readers run in autocommit: a read needs no BEGIN and ROLLBACK round trips.
-    reader_bind = (engine.execution_options(isolation_level="AUTOCOMMIT")
-                   if engine.dialect.name == "postgresql" else engine)
-    readers = sessionmaker(bind=reader_bind, expire_on_commit=False)
+    readers = sessionmaker(bind=autocommit(engine), expire_on_commit=False)
     writers = sessionmaker(bind=engine.execution_options(scim_writes=True), expire_on_commit=False)
-    lookups = sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
-                           expire_on_commit=False)
+    lookups = sessionmaker(bind=autocommit(engine), expire_on_commit=False)
     app.extensions[EXTENSION_KEY] = (engine, readers, writers)
     app.extensions[LOOKUPS_KEY] = lookups
     app.teardown_request(_close_session)  # per request, even inside an outer app context
@@ -212,8 +226,8 @@ def lookup_session() -> Iterator[Session]:
 def commit_then_read(db_session: Session) -> None:
     """Commit the request's writes now; what follows (rendering the answer) only reads.
 
-    Later queries of the session run as a reader's (autocommit on PostgreSQL, a plain
-    BEGIN on SQLite), so the write lock is not held while the response is built.
+    Later queries of the session run as a reader's (in autocommit), so the write lock is
+    not held while the response is built.
     """
     db_session.commit()
     db_session.bind = current_app.extensions[EXTENSION_KEY][1].kw["bind"]

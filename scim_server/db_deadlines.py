@@ -50,51 +50,65 @@ def libpq_arguments(config: Any) -> dict[str, Any]:
 
 
 class Watchdog:
-    """Severs connections whose call outlived its deadline; one thread per process."""
+    """Severs connections whose call outlived its deadline; one thread per process.
+
+    Arming and disarming run around every statement, so they take no lock and make no
+    system call: a dict store and a pop, each atomic in CPython. The watcher severs a
+    connection only if the arming it found expired is still the one in place.
+    """
 
     def __init__(self) -> None:
         self._armed: dict[int, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-        self._owner_pid = 0  # the thread does not survive a fork (gunicorn workers)
+        self._started = False  # the thread does not survive a fork (gunicorn workers)
+        self._start_lock = threading.Lock()
         self.severed = 0
+
+    def arm(self, dbapi_connection: Any, seconds: float) -> tuple[int, tuple[float, Any]]:
+        """Sever `dbapi_connection` if it is still armed `seconds` from now."""
+        if not self._started:
+            self._start()
+        arming = (time.monotonic() + seconds, dbapi_connection)
+        key = id(dbapi_connection)
+        self._armed[key] = arming
+        return key, arming
+
+    def disarm(self, armed: tuple[int, tuple[float, Any]]) -> None:
+        key, arming = armed
+        if self._armed.get(key) is arming:
+            self._armed.pop(key, None)
 
     @contextmanager
     def deadline(self, dbapi_connection: Any, seconds: float) -> Iterator[None]:
         """Run the body with `dbapi_connection` severed if it lasts over `seconds`."""
-        key = id(dbapi_connection)
-        with self._lock:
-            self._ensure_thread()
-            self._armed[key] = (time.monotonic() + seconds, dbapi_connection)
+        armed = self.arm(dbapi_connection, seconds)
         try:
             yield
         finally:
-            with self._lock:
-                self._armed.pop(key, None)
+            self.disarm(armed)
 
-    def _ensure_thread(self) -> None:
-        if self._owner_pid == os.getpid():
-            return
-        self._owner_pid = os.getpid()
-        threading.Thread(target=self._watch, name="scim-db-deadlines", daemon=True).start()
+    def _start(self) -> None:
+        with self._start_lock:
+            if not self._started:
+                threading.Thread(target=self._watch, name="scim-db-deadlines",
+                                 daemon=True).start()
+                self._started = True
 
     def after_fork(self) -> None:
         """In a forked child (a gunicorn worker): no thread yet, and a lock that the
         parent's thread may have held at the fork, so a fresh one."""
-        self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._armed = {}
-        self._owner_pid = 0
+        self._started = False
 
     def _watch(self) -> None:
         while True:
             time.sleep(TICK_SECONDS)
             now = time.monotonic()
-            with self._lock:
-                expired = [(key, conn) for key, (due, conn) in self._armed.items() if due < now]
-                for key, _conn in expired:
+            for key, arming in list(self._armed.items()):
+                if arming[0] < now and self._armed.get(key) is arming:
                     self._armed.pop(key, None)
-            for _key, conn in expired:
-                self.severed += 1
-                sever(conn)
+                    self.severed += 1
+                    sever(arming[1])
 
 
 def sever(dbapi_connection: Any) -> None:
@@ -134,14 +148,20 @@ def install(engine: Engine, seconds: float) -> None:
             connection = _connection_of(cursor)
             if options.get(NO_DEADLINE) or connection is None:
                 return method(cursor, *args, **kwargs)
-            with WATCHDOG.deadline(connection, seconds):
+            armed = WATCHDOG.arm(connection, seconds)
+            try:
                 return method(cursor, *args, **kwargs)
+            finally:
+                WATCHDOG.disarm(armed)
         return guarded
 
     def guard_transaction(method: Callable[..., Any]) -> Callable[..., Any]:
         def guarded(dbapi_connection: Any) -> Any:
-            with WATCHDOG.deadline(dbapi_connection, seconds):
+            armed = WATCHDOG.arm(dbapi_connection, seconds)
+            try:
                 return method(dbapi_connection)
+            finally:
+                WATCHDOG.disarm(armed)
         return guarded
 
     for name in ("do_execute", "do_execute_no_params", "do_executemany"):

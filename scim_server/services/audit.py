@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, utcnow
+from . import core_statements
 from .actors import Actor
 
 
@@ -25,6 +26,26 @@ def record(
                                    changes=changes))
     session.add(event)
     return event
+
+
+def insert(
+    session: Session,
+    *,
+    org_id: str | None,
+    actor: Actor,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """`record` as one Core INSERT, for hot paths that write no mapped objects (a user's
+    PUT, core_statements.py): same row, same transaction, no unit of work."""
+    core_statements.execute(session, _INSERT, event_row(
+        org_id=org_id, actor=actor, action=action, target_type=target_type,
+        target_id=target_id, changes=changes))
+
+
+_INSERT = AuditEvent.__table__.insert()
 
 
 def event_row(*, org_id: str | None, actor: Actor, action: str, target_type: str | None = None,

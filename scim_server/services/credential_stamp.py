@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import CredentialStamp
+from . import core_statements
 
 STAMP_ID = 1
 #: `session.info` flag: this transaction moved the stamp (ops/rate_limit.py mirrors it to
@@ -27,7 +28,7 @@ _CURRENT = select(CredentialStamp.value).where(CredentialStamp.id == STAMP_ID)
 
 def current(session: Session) -> int:
     """The stamp now (0 before any revocation)."""
-    value = session.scalar(_CURRENT)
+    value = core_statements.scalar(session, _CURRENT)
     return int(value or 0)
 
 

@@ -44,6 +44,10 @@ def mark_deprovisioned(account: Account, directory_id: str) -> None:
     account.deprovisioned_by = directory_id
 
 
-def mark_provisioned(account: Account) -> None:
-    """The identity provider wants this account again: its earlier removal no longer holds."""
-    account.deprovisioned_by = None
+def provisioning_mark(account: Account, *, active: bool) -> str | None:
+    """`deprovisioned_by` once the account's directory pushes it `active` or not: an
+    active push means the identity provider wants it again, so its earlier removal no
+    longer holds; an inactive one is that directory taking it away."""
+    if active:
+        return None
+    return account.directory_id or account.deprovisioned_by

@@ -17,9 +17,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import casefold
 from ..models import Account, Directory, DirectoryUser, DirectoryUserValue, utcnow
 from ..models.base import new_id
-from . import audit, group_versions
+from . import audit, core_statements, group_versions
 from .actors import Actor
-from .deprovisioning import mark_deprovisioned, mark_provisioned
+from .deprovisioning import mark_deprovisioned, provisioning_mark
 from .errors import Conflict, NotFound, VersionMismatch
 
 #: Multi-valued attributes mirrored into `directory_user_values` so filters can correlate.
@@ -167,7 +167,9 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
             raise Conflict(f"the email {data.email} already belongs to another account "
                            "of this organization")
     before = {"userName": user.user_name, "active": user.active}
-    _apply_to_account(account, data)
+    # Core UPDATEs by primary key, not the unit of work: this runs inside the write lock
+    # on every PUT and PATCH of a sync cycle (core_statements.py; docs/benchmarks.md).
+    core_statements.update_loaded(session, account, account_changes(account, data))
     unchanged = (user.user_name == data.user_name and user.external_id == data.external_id
                  and user.display_name == data.display_name and user.active == data.active
                  and user.attributes == data.attributes and data.password_hash is None)
@@ -175,18 +177,16 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
         return user
     values_changed = any((user.attributes or {}).get(name) != data.attributes.get(name)
                          for name in VALUE_ATTRIBUTES)
-    _apply_to_user(user, data)
     locked_version = user.version
-    user.version = DirectoryUser.version + 1  # in SQL: the row lock makes it exact
-    user.updated_at = utcnow()
-    audit.record(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
-                 target_type="account", target_id=user.id,
-                 changes={"before": before, "after": {"userName": data.user_name,
-                                                      "active": data.active}})
-    session.flush()  # one flush: both UPDATEs and the audit event
+    core_statements.update_loaded(session, user, {**user_changes(data), "updated_at": utcnow()},
+                                  sql_values={"version": DirectoryUser.version + 1})
     # What the UPDATE just computed, known without reading it back: under the row lock
     # (SQLite: the write lock BEGIN IMMEDIATE took) nobody moved it since the locked read.
     set_committed_value(user, "version", locked_version + 1)
+    audit.insert(session, org_id=directory.org_id, actor=actor, action="scim.user.updated",
+                 target_type="account", target_id=user.id,
+                 changes={"before": before, "after": {"userName": data.user_name,
+                                                      "active": data.active}})
     if values_changed:
         _replace_values(session, user, data.values)
     return user
@@ -270,38 +270,45 @@ def _account_for_email(session: Session, directory: Directory, email: str | None
     return account
 
 
-def _apply_to_account(account: Account, data: UserData) -> None:
+def account_changes(account: Account, data: UserData) -> dict[str, Any]:
+    """The account's columns after the directory asserts `data` (its email, its label,
+    whether it is active), as attribute → value: `_apply_to_account` sets them on a new or
+    linked account, `replace_user` writes them with one UPDATE."""
+    changes: dict[str, Any] = {}
     if data.email:
-        account.email = data.email
-        account.email_norm = norm(data.email)
-        account.email_verified = True  # asserted by the directory (shared/DESIGN.md)
+        changes.update(email=data.email, email_norm=norm(data.email),
+                       email_verified=True)  # asserted by the directory (shared/DESIGN.md)
     # The account's name is a label for people (`accounts.display_name`, 300 characters);
     # the SCIM resource keeps the directory's value whole.
     label = data.display_name or account.display_name or data.user_name
-    account.display_name = label[:ACCOUNT_LABEL_LENGTH] if label else label
-    now = utcnow()
-    if data.active:
-        mark_provisioned(account)
-    elif account.directory_id:
-        mark_deprovisioned(account, account.directory_id)
+    changes["display_name"] = label[:ACCOUNT_LABEL_LENGTH] if label else label
+    changes["deprovisioned_by"] = provisioning_mark(account, active=data.active)
     if data.active and account.status == "deactivated":
-        account.status = "active"
-        account.deactivated_at = None
+        changes.update(status="active", deactivated_at=None)
     elif not data.active and account.status == "active":
-        account.status = "deactivated"
-        account.deactivated_at = now
+        changes.update(status="deactivated", deactivated_at=utcnow())
+    return changes
+
+
+def _apply_to_account(account: Account, data: UserData) -> None:
+    for key, value in account_changes(account, data).items():
+        setattr(account, key, value)
+
+
+def user_changes(data: UserData) -> dict[str, Any]:
+    """The SCIM resource's columns for `data`, as attribute → value."""
+    changes = {"user_name": data.user_name, "user_name_norm": norm(data.user_name) or "",
+               "external_id": data.external_id, "display_name": data.display_name,
+               "display_name_norm": norm(data.display_name), "active": data.active,
+               "attributes": data.attributes}
+    if data.password_hash is not None:
+        changes["password_hash"] = data.password_hash
+    return changes
 
 
 def _apply_to_user(user: DirectoryUser, data: UserData) -> None:
-    user.user_name = data.user_name
-    user.user_name_norm = norm(data.user_name) or ""
-    user.external_id = data.external_id
-    user.display_name = data.display_name
-    user.display_name_norm = norm(data.display_name)
-    user.active = data.active
-    user.attributes = data.attributes
-    if data.password_hash is not None:
-        user.password_hash = data.password_hash
+    for key, value in user_changes(data).items():
+        setattr(user, key, value)
 
 
 def _replace_values(session: Session, user: DirectoryUser,

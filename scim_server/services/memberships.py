@@ -9,7 +9,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Group
-from . import group_nesting
+from . import core_statements, group_nesting
 
 
 def groups_of_members(session: Session, member_ids: Sequence[str], directory_id: str
@@ -24,9 +24,8 @@ def groups_of_members(session: Session, member_ids: Sequence[str], directory_id:
     """
     if not member_ids:
         return {}
-    rows: list[Any] = session.execute(
-        _groups_of_members_statement(),
-        {"member_ids": list(member_ids), "directory_id": directory_id}).all()
+    rows = core_statements.rows(session, _groups_of_members_statement(),
+                           {"member_ids": list(member_ids), "directory_id": directory_id})
     nearest: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for member, group_id, name, depth in rows:
         nearest[member].append((int(depth), name, group_id))

@@ -150,3 +150,41 @@ def test_a_write_commits_before_its_answer_is_rendered(scim, transaction_log):
     commit = transaction_log.index("COMMIT", update)
     groups = next(i for i, s in enumerate(transaction_log) if s.startswith("WITH RECURSIVE"))
     assert update < commit < groups, transaction_log
+
+
+def test_a_read_runs_in_autocommit(scim, transaction_log):
+    """GET sends its reads and nothing else: no BEGIN, COMMIT or ROLLBACK statement
+    (each read is its own transaction, as on PostgreSQL's autocommit readers)."""
+    created = scim.post("/Users", json=_body(12)).get_json()
+    scim.get(f"/Users/{created['id']}")  # the token is verified and cached on first use
+    transaction_log.clear()
+    response = scim.get(f"/Users/{created['id']}")
+    assert response.status_code == 200 and response.get_json()["userName"] == _body(12)[
+        "userName"]
+    assert transaction_log, "the reads themselves were seen"
+    assert not [s for s in transaction_log
+                if s.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK")], transaction_log
+
+
+def test_put_writes_only_the_columns_that_change(scim, app):
+    """A sync cycle's PUT that renames a user sets the name's columns and the version,
+    never columns whose value stays (the account's email, the resource's externalId)."""
+    created = scim.post("/Users", json=_body(13)).get_json()
+    updates: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE"):
+            updates.append(statement)
+
+    with app.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        response = scim.put(f"/Users/{created['id']}", json=_body(13, displayName="Renamed"))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert response.status_code == 200
+    (accounts,) = [u for u in updates if u.startswith("UPDATE accounts")]
+    (users,) = [u for u in updates if u.startswith("UPDATE directory_users")]
+    assert "display_name=" in accounts.replace(" ", "") and "email" not in accounts, accounts
+    assert "version=" in users.replace(" ", "") and "external_id" not in users, users

@@ -65,10 +65,42 @@ def test_the_watchdog_severs_a_call_past_its_deadline(
     proxy.restore()
 
 
-def test_a_forked_child_gets_a_fresh_lock() -> None:
+def test_a_forked_child_gets_a_fresh_lock_and_starts_its_own_thread() -> None:
     watchdog = Watchdog()
-    held = watchdog._lock
+    watchdog.arm(object(), 60)
+    held = watchdog._start_lock
     held.acquire()  # as if the parent's thread held it at the fork
     watchdog.after_fork()
-    assert watchdog._lock is not held and watchdog._lock.acquire(timeout=1)
+    assert watchdog._start_lock is not held and watchdog._start_lock.acquire(timeout=1)
+    watchdog._start_lock.release()
+    assert not watchdog._started and watchdog._armed == {}
     held.release()
+
+
+class _Socketless:
+    """A connection stand-in: `sever` finds no socket and leaves it alone."""
+
+    def fileno(self) -> int:
+        raise OSError("closed")
+
+
+def test_only_a_call_that_outlived_its_deadline_is_severed() -> None:
+    watchdog = Watchdog()
+    slow, quick = _Socketless(), _Socketless()
+    watchdog.arm(slow, 0.05)
+    armed = watchdog.arm(quick, 0.05)
+    watchdog.disarm(armed)  # the quick call returned in time
+    deadline = time.monotonic() + 2
+    while watchdog.severed == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert watchdog.severed == 1 and watchdog._armed == {}
+
+
+def test_a_connection_armed_again_is_not_severed_for_its_earlier_call() -> None:
+    watchdog = Watchdog()
+    connection = _Socketless()
+    first = watchdog.arm(connection, 60)
+    watchdog.disarm(first)
+    second = watchdog.arm(connection, 60)
+    watchdog.disarm(first)  # a late disarm of the earlier call leaves the new one armed
+    assert watchdog._armed[id(connection)] is second[1]
