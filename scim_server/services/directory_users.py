@@ -179,7 +179,7 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
                          for name in VALUE_ATTRIBUTES)
     locked_version = user.version
     core_statements.update_loaded(session, user, {**user_changes(data), "updated_at": utcnow()},
-                                  sql_values={"version": DirectoryUser.version + 1})
+                                  increment=("version",))
     # What the UPDATE just computed, known without reading it back: under the row lock
     # (SQLite: the write lock BEGIN IMMEDIATE took) nobody moved it since the locked read.
     set_committed_value(user, "version", locked_version + 1)

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from ..models import Account, AuditEvent, Directory, DirectoryUser, DirectoryUserValue
-from . import audit
+from . import audit, core_statements
 from .actors import Actor
 from .directory_users import (UserData, creation_event, new_account, new_user, norm,
                               value_rows)
@@ -67,11 +67,11 @@ def create_fresh(session: Session, directory: Directory, users: Sequence[UserDat
               for account, data in zip(accounts, users)]
     values = [row for user, data in zip(created, users)
               for row in value_rows(user.id, directory.id, data.values)]
-    session.execute(insert(Account.__table__), _rows(accounts))
-    session.execute(insert(DirectoryUser.__table__), _rows(created))
-    session.execute(insert(AuditEvent.__table__), events)
+    core_statements.execute(session, insert(Account.__table__), _rows(accounts))
+    core_statements.execute(session, insert(DirectoryUser.__table__), _rows(created))
+    core_statements.execute(session, insert(AuditEvent.__table__), events)
     if values:
-        session.execute(insert(DirectoryUserValue.__table__), values)
+        core_statements.execute(session, insert(DirectoryUserValue.__table__), values)
     return created
 
 
@@ -91,7 +91,7 @@ def _taken(session: Session, directory: Directory, names: list[str | None],
     wanted_emails = sorted({e for e in emails if e is not None})
     taken: dict[str, set[str]] = {"name": set(), "email": set()}
     for start in range(0, max(len(wanted_names), len(wanted_emails)), LOOKUP_CHUNK):
-        rows = session.execute(_TAKEN, {
+        rows = core_statements.rows(session, _TAKEN, {
             "directory_id": directory.id, "org_id": directory.org_id,
             "names": wanted_names[start:start + LOOKUP_CHUNK],
             "emails": wanted_emails[start:start + LOOKUP_CHUNK]})

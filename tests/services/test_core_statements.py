@@ -3,7 +3,7 @@ see what the session has pending, and a Core UPDATE leaves nothing for the unit 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from scim_server.models import Account, DirectoryUser, Organization
 from scim_server.services import core_statements, tenancy
@@ -69,7 +69,7 @@ def test_update_loaded_with_nothing_changed_sends_nothing(db_session, org, updat
     assert updates == []
 
 
-def test_update_loaded_computes_sql_values_in_the_database(db_session, org, updates):
+def test_update_loaded_increments_in_the_database(db_session, org, updates):
     directory = tenancy.create_directory(db_session, org, "Entra", "entra", Actor.cli())
     account = _account(org, "ada@example.com")
     db_session.add(account)
@@ -79,10 +79,13 @@ def test_update_loaded_computes_sql_values_in_the_database(db_session, org, upda
     db_session.add(user)
     db_session.commit()
 
+    db_session.execute(update(DirectoryUser).where(DirectoryUser.id == user.id)
+                       .values(version=6).execution_options(synchronize_session=False))
+    updates.clear()  # another writer moved it; the object still says 4
     core_statements.update_loaded(db_session, user, {"user_name": "ada"},
-                                  sql_values={"version": DirectoryUser.version + 1})
+                                  increment=("version",))
 
     assert len(updates) == 1 and "version" in updates[0]
     db_session.commit()
     db_session.expire_all()
-    assert db_session.get(DirectoryUser, account.id).version == 5
+    assert db_session.get(DirectoryUser, account.id).version == 7, "counted from the row"
