@@ -67,15 +67,21 @@ def create_fresh(session: Session, directory: Directory, users: Sequence[UserDat
               for account, data in zip(accounts, users)]
     values = [row for user, data in zip(created, users)
               for row in value_rows(user.id, directory.id, data.values)]
-    core_statements.execute(session, insert(Account.__table__), _rows(accounts))
-    core_statements.execute(session, insert(DirectoryUser.__table__), _rows(created))
-    core_statements.execute(session, insert(AuditEvent.__table__), events)
+    core_statements.execute(session, _INSERT_ACCOUNTS, _rows(accounts))
+    core_statements.execute(session, _INSERT_USERS, _rows(created))
+    core_statements.execute(session, _INSERT_EVENTS, events)
     if values:
-        core_statements.execute(session, insert(DirectoryUserValue.__table__), values)
+        core_statements.execute(session, _INSERT_VALUES, values)
     return created
 
 
-#: Built once (it runs on every creation): which of these names and emails are taken.
+#: Built once, as everything that runs on every creation.
+_INSERT_ACCOUNTS = insert(Account.__table__)
+_INSERT_USERS = insert(DirectoryUser.__table__)
+_INSERT_EVENTS = insert(AuditEvent.__table__)
+_INSERT_VALUES = insert(DirectoryUserValue.__table__)
+
+#: Which of these names and emails are taken.
 _TAKEN = union_all(
     select(literal_column("'name'").label("kind"), DirectoryUser.user_name_norm.label("value"))
     .where(DirectoryUser.directory_id == bindparam("directory_id"),
