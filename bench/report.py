@@ -250,3 +250,36 @@ def write(report: dict[str, Any], out_dir: Path, docs: Path | None = None) -> Pa
         (assets / "report.json").write_text(json.dumps(report, indent=1, default=str))
         docs.write_text(markdown(report, image_prefix=f"{docs.stem}/"))
     return out_dir / "report.md"
+
+
+def rerender(report_json: Path, docs: Path, analysis: Path | None = None) -> Path:
+    """Write the committed page again from a run's report.json, with `analysis` (a
+    Markdown file, by default bench/analysis.md) in place of the text the run carried.
+
+    The hand-written analysis explains the figures, so it is written after the run that
+    measured them; the tables stay exactly as measured.
+    """
+    data = json.loads(report_json.read_text())
+    chosen = analysis or Path(__file__).resolve().parent / "analysis.md"
+    data["analysis"] = chosen.read_text()
+    out_dir = report_json.parent
+    write(data, out_dir, docs)
+    return docs
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.report",
+        description="Render docs/benchmarks.md again from a run's report.json and the "
+                    "current bench/analysis.md (the tables are not re-measured).")
+    parser.add_argument("report_json", type=Path)
+    parser.add_argument("--docs", type=Path, required=True)
+    parser.add_argument("--analysis", type=Path, default=None)
+    args = parser.parse_args(argv)
+    print(rerender(args.report_json, args.docs, args.analysis))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bench import run, servers, suite_scim
+from bench import report, run, servers, suite_scim
 from bench.profiles import PROFILES
 
 BACKENDS = [b.strip() for b in os.environ.get("SCIM_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -99,3 +99,14 @@ def test_whole_run_on_sqlite_writes_a_report_with_every_target(tmp_path: Path) -
         "not measured"
     page = docs.read_text()
     assert "## Targets" in page and "## Machine" in page and "scim2-server" in page
+
+    # The analysis is written after the run: the page is rendered again from report.json.
+    analysis = tmp_path / "analysis.md"
+    analysis.write_text("### Written after the run\n\nThe figures above, explained.\n")
+    again = tmp_path / "again" / "benchmarks.md"
+    assert report.main([str(tmp_path / "out" / "report.json"), "--docs", str(again),
+                        "--analysis", str(analysis)]) == 0
+    rendered = again.read_text()
+    assert "### Written after the run" in rendered
+    targets = page[page.index("## Targets"):page.index("## What the numbers say")]
+    assert targets in rendered, "the tables are the run's, unchanged"
