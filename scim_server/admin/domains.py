@@ -14,6 +14,7 @@ from . import auth
 from .blueprint import ORG, endpoint
 from .pagination import Page, SortKey, paginate
 from .serializers import PageQuerySchema, out
+from .validators import kept_length
 
 KEYS = (SortKey(DomainRule.created_at), SortKey(DomainRule.id))
 
@@ -24,7 +25,7 @@ def strict_bool(**kwargs: Any) -> fields.Boolean:
 
 
 class DomainRuleCreateSchema(Schema):
-    domain = fields.String(required=True, validate=validate.Length(min=1, max=253))
+    domain = fields.String(required=True, validate=kept_length(DomainRule.domain, required=True))
     product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     role = fields.String(validate=validate.OneOf(PRODUCT_ROLES))
     approval_required = strict_bool(load_default=True)

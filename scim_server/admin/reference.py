@@ -50,7 +50,16 @@ def _type_of(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         extra += " one of " + ", ".join(f"<code>{escape(json.dumps(v))}</code>"
                                         for v in schema["enum"])
-    return escape(str(kind)) + extra
+    return escape(str(kind)) + extra + _length_of(schema)
+
+
+def _length_of(schema: dict[str, Any]) -> str:
+    """`maxLength` (and `minLength`) in words: the longest text the server keeps there."""
+    if "maxLength" not in schema:
+        return ""
+    low = schema.get("minLength")
+    span = f"{low} to {schema['maxLength']}" if low else f"at most {schema['maxLength']}"
+    return f", {span} characters"
 
 
 def _fields_table(schema: dict[str, Any]) -> str:

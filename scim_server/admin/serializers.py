@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..models import Account, AdminKey, Directory, Group, Product, ScimToken, Site
 from ..models.account import ACCOUNT_SOURCES, ACCOUNT_STATUSES, SITE_ROLES
 from ..models.admin_key import ADMIN_SCOPES
 from ..models.directory import IDP_PROFILES
@@ -17,9 +18,11 @@ from ..models.product import PRODUCT_ROLES
 from ..services.email_addresses import check_email_address
 from ..services.errors import InvalidInput
 from ..services.invitation_status import INVITATION_STATUSES
+from .validators import StoredEmail, WholeRegexp, kept_length
 
-NAME = validate.Length(min=1, max=200)
 ID = validate.Length(min=1, max=64)
+PRODUCT_KEY = [kept_length(Product.key, required=True), WholeRegexp(
+    r"^[a-z0-9][a-z0-9._-]*$", error="lower-case letters, digits, '.', '_', '-'")]
 
 
 def out(field: fields.Field) -> fields.Field:
@@ -36,26 +39,25 @@ def email_address_rule(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-EMAIL_ADDRESS = [validate.Length(max=320), email_address_rule]
+EMAIL_ADDRESS = [StoredEmail(), email_address_rule]
 
 
 # ---- inputs -------------------------------------------------------------------------
 
 class SiteCreateSchema(Schema):
-    name = fields.String(required=True, validate=NAME)
-    url = fields.URL(allow_none=True, validate=validate.Length(max=500))
+    name = fields.String(required=True, validate=kept_length(Site.name, required=True))
+    url = fields.URL(allow_none=True, validate=kept_length(Site.url))
 
 
 class SiteUpdateSchema(Schema):
-    name = fields.String(validate=NAME)
-    url = fields.URL(allow_none=True, validate=validate.Length(max=500))
+    name = fields.String(validate=kept_length(Site.name, required=True))
+    url = fields.URL(allow_none=True, validate=kept_length(Site.url))
 
 
 class ProductCreateSchema(Schema):
     site_id = fields.String(required=True, validate=ID)
-    key = fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9._-]{0,99}$", error="lower-case letters, digits, '.', '_', '-'"))
-    name = fields.String(required=True, validate=NAME)
+    key = fields.String(required=True, validate=PRODUCT_KEY)
+    name = fields.String(required=True, validate=kept_length(Product.name, required=True))
     seat_limit = fields.Integer(strict=True, allow_none=True,
                                 validate=validate.Range(min=0, max=2**31 - 1))
     roles = fields.List(fields.String(validate=validate.OneOf(PRODUCT_ROLES)),
@@ -63,7 +65,7 @@ class ProductCreateSchema(Schema):
 
 
 class ProductUpdateSchema(Schema):
-    name = fields.String(validate=NAME)
+    name = fields.String(validate=kept_length(Product.name, required=True))
     seat_limit = fields.Integer(strict=True, allow_none=True,
                                 validate=validate.Range(min=0, max=2**31 - 1))
     roles = fields.List(fields.String(validate=validate.OneOf(PRODUCT_ROLES)),
@@ -76,7 +78,7 @@ class GrantPutSchema(Schema):
 
 class UserUpdateSchema(Schema):
     email = fields.Email(validate=EMAIL_ADDRESS)
-    display_name = fields.String(allow_none=True, validate=validate.Length(max=300))
+    display_name = fields.String(allow_none=True, validate=kept_length(Account.display_name))
 
 
 class DeactivateSchema(Schema):
@@ -92,11 +94,11 @@ class SiteAccessPutSchema(Schema):
 
 
 class GroupCreateSchema(Schema):
-    name = fields.String(required=True, validate=NAME)
+    name = fields.String(required=True, validate=kept_length(Group.display_name, required=True))
 
 
 class GroupUpdateSchema(Schema):
-    name = fields.String(required=True, validate=NAME)
+    name = fields.String(required=True, validate=kept_length(Group.display_name, required=True))
 
 
 class MemberSchema(Schema):
@@ -118,22 +120,23 @@ class RateLimitSchema(Schema):
 
 
 class DirectoryCreateSchema(Schema):
-    name = fields.String(required=True, validate=NAME)
+    name = fields.String(required=True, validate=kept_length(Directory.name, required=True))
     idp = fields.String(load_default="generic", validate=validate.OneOf(IDP_PROFILES))
     rate_limit = fields.Nested(RateLimitSchema, allow_none=True)
 
 
 class DirectoryUpdateSchema(Schema):
-    name = fields.String(validate=NAME)
+    name = fields.String(validate=kept_length(Directory.name, required=True))
     rate_limit = fields.Nested(RateLimitSchema, allow_none=True)
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = fields.String(load_default="", validate=kept_length(ScimToken.name))
     expires_in_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=3650))
 
 
 class AdminKeyCreateSchema(TokenCreateSchema):
+    name = fields.String(load_default="", validate=kept_length(AdminKey.name))
     scopes = fields.List(fields.String(validate=validate.OneOf(ADMIN_SCOPES)), required=True,
                          validate=validate.Length(min=1))
 

@@ -21,12 +21,13 @@ from ..ops import health_recorder
 from ..services import directories_admin as service
 from ..services import provisioning_health as health
 from .blueprint import org_id, org_page
+from .forms import kept_length
 
 FAILURES_PER_PAGE = 25
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[Length(max=200)],
+    name = StringField("Token name", validators=[kept_length(ScimToken.name)],
                        description="So you can tell tokens apart, like the identity provider's.")
     expires_in_days = IntegerField("Expires after (days)", validators=[
         Optional(), NumberRange(1, 3650, "Enter a number of days from 1 to 3650.")],

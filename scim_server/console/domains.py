@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from .. import db
 from ..models import DomainRule, Product
@@ -23,7 +23,7 @@ from ..services import domain_rules
 from ..services.errors import NotFound
 from ..services.request_settings import org_settings, update_settings
 from .blueprint import commit, org_id, org_page
-from .forms import ActionForm, choices
+from .forms import ActionForm, choices, kept_length
 from .sessions import actor
 
 NOTIFY_WORDS = {"always": "For every request",
@@ -33,7 +33,7 @@ ROLE_CHOICES = [("", "The product's default role"), ("user", "User"), ("admin", 
 
 class DomainForm(FlaskForm):
     domain = StringField("Domain", validators=[DataRequired("Enter a domain, like acme.com."),
-                                               Length(max=253)],
+                                               kept_length(DomainRule.domain)],
                          description="A domain your organization owns, like acme.com. Public "
                                      "email domains (gmail.com, outlook.com...) are refused.")
     product = SelectField("Product", validators=[DataRequired("Choose a product.")])

@@ -16,9 +16,10 @@ from wtforms.validators import DataRequired, Length
 from .. import db
 from ..models import Account, Directory, Group, GroupMember, Product, ProductGrant
 from ..services import admin_groups, product_access
+from ..services.email_addresses import EMAIL_LENGTH
 from ..services.errors import NotFound
 from .blueprint import commit, org_id, org_page
-from .forms import ActionForm, choices, email_address
+from .forms import ActionForm, choices, email_address, kept_length
 from .paging import decode_cursor, encode_cursor
 from .sessions import actor
 
@@ -28,19 +29,19 @@ MEMBERS_PAGE = 100
 
 class NewGroupForm(FlaskForm):
     name = StringField("Group name", validators=[DataRequired("Give the group a name."),
-                                                 Length(max=400)])
+                                                 kept_length(Group.display_name)])
     submit = SubmitField("Create group")
 
 
 class RenameForm(FlaskForm):
     name = StringField("New name", validators=[DataRequired("Give the group a name."),
-                                               Length(max=400)])
+                                               kept_length(Group.display_name)])
     submit = SubmitField("Rename group")
 
 
 class AddMemberForm(FlaskForm):
     email = EmailField("Email address of the user", validators=[
-        DataRequired("Enter an email address."), Length(max=320), email_address])
+        DataRequired("Enter an email address."), Length(max=EMAIL_LENGTH), email_address])
     submit = SubmitField("Add member")
 
 
@@ -86,6 +87,11 @@ def groups() -> Any:
 
 @org_page(GROUP, area="org")
 def group_detail(group_id: str) -> Any:
+    return _render_group(group_id)
+
+
+def _render_group(group_id: str, rename: RenameForm | None = None, status: int = 200) -> Any:
+    """The group page; `rename` carries a refused new name and its error back to its field."""
     session = db.session()
     group = admin_groups.get_group(session, org_id(), group_id)
     after = decode_cursor(request.args.get("cursor", "")) if request.args.get("cursor") else None
@@ -108,9 +114,10 @@ def group_detail(group_id: str) -> Any:
     return render_template(
         "console/group_detail.html", title=group.display_name, group=group, members=members,
         names=names, grants=grants, directory=directory, grant_form=_grant_form(),
-        rename=RenameForm(name=group.display_name), add=AddMemberForm(), action=ActionForm(),
+        rename=rename or RenameForm(formdata=None, name=group.display_name),
+        add=AddMemberForm(), action=ActionForm(),
         next_url=url_for("console.group_detail", group_id=group.id, cursor=next_cursor)
-        if next_cursor else None)
+        if next_cursor else None), status
 
 
 @org_page(GROUP + "/grant", area="org", methods=("POST",))
@@ -135,13 +142,12 @@ def group_remove_access(group_id: str, product_id: str) -> Response:
 
 
 @org_page(GROUP + "/rename", area="org", methods=("POST",))
-def group_rename(group_id: str) -> Response:
+def group_rename(group_id: str) -> Any:
     form = RenameForm()
+    if not form.validate_on_submit():
+        return _render_group(group_id, rename=form, status=422)
     session = db.session()
     group = admin_groups.get_group(session, org_id(), group_id, lock=True)
-    if not form.validate_on_submit():
-        flash("Give the group a name.", "error")
-        return _back(group_id)
     admin_groups.rename_group(session, group, (form.name.data or "").strip(), actor())
     commit()
     flash("Group renamed.", "notice")

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, current_app, render_template
 
+from ..services.email_addresses import EMAIL_LENGTH
 from . import csrf
 
 
@@ -28,8 +29,9 @@ def form_text(value: str, limit: int) -> str:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    """Render `pages/<template>` with the CSRF field value every form needs."""
+    """Render `pages/<template>` with the CSRF field value every form needs (and the
+    longest address the server keeps, for an email field's `maxlength`)."""
     html = render_template(f"pages/{template}", csrf_field=csrf.FIELD, csrf_token=csrf.token,
-                           **context)
+                           email_length=EMAIL_LENGTH, **context)
     response = current_app.response_class(html, status=status, mimetype="text/html")
     return secure(csrf.set_cookie(response))

@@ -15,6 +15,7 @@ from marshmallow import ValidationError, validate
 from .. import db
 from ..config import Config
 from ..services import emailed_links, requester
+from ..services.email_addresses import email_too_long
 from ..services.emailed_links import LinkUnusable
 from ..services.request_notices import org_name
 from . import csrf
@@ -24,7 +25,18 @@ from .page_render import form_text, page
 bp = Blueprint("requester_pages", __name__)
 register_page_errors(bp)
 REASON_MAX = 2000
-_email = validate.And(validate.Length(max=320), validate.Email())
+ENTER_AN_ADDRESS = "Enter an email address, like name@example.com."
+_email = validate.Email(error=ENTER_AN_ADDRESS)
+
+
+def _address_error(email: str) -> str | None:
+    """What is wrong with the address, in words for its field: too long for the server
+    to keep (the rule every entry shares), or not an address at all."""
+    try:
+        _email(email)
+    except ValidationError:
+        return ENTER_AN_ADDRESS
+    return email_too_long(email)
 
 
 def _public_url() -> str:
@@ -59,11 +71,10 @@ def send_link() -> Response:
     csrf.verify()
     names = _names(request.form.get("product", ""))
     email = request.form.get("email", "").strip()
-    try:
-        _email(email)
-    except ValidationError:
-        return page("request_access.html", 422, state="start", email=email,
-                    error="Enter an email address, like name@example.com.", **names)
+    error = _address_error(email)
+    if error is not None:
+        return page("request_access.html", 422, state="start", email=email, error=error,
+                    **names)
     session = db.session()
     requester.send_confirmation(session, names["product_id"], email, _public_url())
     session.commit()

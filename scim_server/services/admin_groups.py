@@ -1,7 +1,9 @@
 """Groups as admins see them: every group is listed; only admin-managed ones change here.
 
 Synced groups belong to their directory (RFC 7644 resources the identity provider
-pushes), so the admin API reads them and refuses to change them (409).
+pushes), so the admin API reads them and refuses to change them (409). Names are folded
+by the one rule SCIM uses (`casefold.fold`): one character for one, so a name that fits
+`display_name` also fits `display_name_norm` (`str.lower()` makes "İ" two).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..casefold import fold
 from ..models import Account, Group, GroupMember
 from . import audit, group_nesting, group_versions
 from .actors import Actor
@@ -27,7 +30,7 @@ def groups_query(org_id: str, *, source: str | None = None, directory_id: str | 
     if directory_id:
         stmt = stmt.where(Group.directory_id == directory_id)
     if q:
-        stmt = stmt.where(Group.display_name_norm.contains(q.lower(), autoescape=True))
+        stmt = stmt.where(Group.display_name_norm.contains(fold(q), autoescape=True))
     return stmt
 
 
@@ -51,7 +54,7 @@ def _ensure_admin_managed(session: Session, group: Group) -> None:
 def _check_name_free(session: Session, org_id: str, name: str, group_id: str | None) -> None:
     clash = session.scalars(select(Group.id).where(
         Group.org_id == org_id, Group.source == "admin",
-        Group.display_name_norm == name.lower(), Group.id != (group_id or ""))).first()
+        Group.display_name_norm == fold(name), Group.id != (group_id or ""))).first()
     if clash is not None:
         raise Conflict(f"an admin-managed group named {name!r} already exists ({clash})")
 
@@ -76,7 +79,7 @@ def create_group(session: Session, org_id: str, name: str, actor: Actor) -> Grou
     """A new admin-managed group (no directory); names are unique among admin groups."""
     _check_name_free(session, org_id, name, None)
     group = Group(org_id=org_id, directory_id=None, source="admin", display_name=name,
-                  display_name_norm=name.lower(), attributes={}, member_count=0)
+                  display_name_norm=fold(name), attributes={}, member_count=0)
     _flush_name(session, group, name)
     audit.record(session, org_id=org_id, actor=actor, action="group.created",
                  target_type="group", target_id=group.id, changes={"name": name})
@@ -90,7 +93,7 @@ def rename_group(session: Session, group: Group, name: str, actor: Actor) -> Gro
         return group
     _check_name_free(session, group.org_id, name, group.id)
     changes = {"name": [group.display_name, name]}
-    group.display_name, group.display_name_norm = name, name.lower()
+    group.display_name, group.display_name_norm = name, fold(name)
     _flush_name(session, group, name)
     group_versions.bump(session, {group.id: 0})
     audit.record(session, org_id=group.org_id, actor=actor, action="group.updated",

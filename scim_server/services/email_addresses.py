@@ -6,17 +6,27 @@ with CR or LF would inject headers, and Python's email package refuses it when t
 message is built, so a stored one could only fail later, in the outbox. Every entry
 (SCIM, the admin API, self-signup, invitations, the command line) calls
 `check_email_address` so the address is refused where it arrives, with a clear reason.
+
+The admin API, the console and the public pages also refuse an address too long to keep
+(`email_too_long`): it is stored as given and lower-cased (`email_norm`, to find it
+again), in columns of one length; "İ" lower-cases to two characters, so the lower-case
+form is measured too. The SCIM side sizes its attributes itself (`scim/stored_lengths.py`).
 """
 from __future__ import annotations
 
 import re
 
+from ..models import Account, EmailedLink, OutboxMessage
+from .column_lengths import column_length
 from .errors import InvalidInput
 
 # C0 controls, DEL and C1 controls (Unicode general category Cc), plus the line and
 # paragraph separators that some mail software also treats as line breaks.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAMES = {"\r": "CR", "\n": "LF", "\x00": "NUL", "\t": "TAB"}
+#: The longest address every column that keeps one (or its lower-case form) can hold.
+EMAIL_LENGTH = min(column_length(column) for column in (
+    Account.email, Account.email_norm, EmailedLink.email_norm, OutboxMessage.to))
 
 
 def control_character_in(address: str) -> str | None:
@@ -35,3 +45,14 @@ def check_email_address(address: str, *, what: str = "email address") -> str:
         raise InvalidInput(f"the {what} {address!r} contains a control character ({name}); "
                            "email addresses may contain only printable characters")
     return address
+
+
+def email_too_long(address: str) -> str | None:
+    """Why `address` is too long to keep (itself or in lower case), or None when it fits."""
+    lowered = len(address.lower())
+    if len(address) <= EMAIL_LENGTH and lowered <= EMAIL_LENGTH:
+        return None
+    measured = (f"{len(address)}" if len(address) > EMAIL_LENGTH
+                else f"{lowered} once lower-cased")
+    return (f"An email address can be at most {EMAIL_LENGTH} characters long; this one is "
+            f"{measured}.")

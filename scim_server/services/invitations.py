@@ -21,7 +21,7 @@ from ..models import (Account, Group, GroupMember, Organization, Product, Produc
                       SiteAccess, utcnow)
 from . import account_lifecycle, admin_groups, audit, group_versions, outbox, product_access
 from .actors import Actor
-from .email_addresses import check_email_address, control_character_in
+from .email_addresses import check_email_address, control_character_in, email_too_long
 from .errors import DomainError, InvalidInput
 from .invitation_tokens import InvitationSettings, issue
 from .licences import (SeatLimitExceeded, lock_products, products_reached_by_groups,
@@ -68,7 +68,8 @@ def split_emails(raw: str | list[str]) -> list[str]:
 
 
 def is_valid_email(address: str) -> bool:
-    return (len(address) <= 320 and EMAIL.match(address) is not None
+    """An address this server can send to and keep (an over-long one is invalid)."""
+    return (email_too_long(address) is None and EMAIL.match(address) is not None
             and control_character_in(address) is None)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import OutboxMessage, utcnow
+from .column_lengths import shortened
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
 SITE_CSS = Path(__file__).resolve().parent.parent / "static" / "site.css"
@@ -133,6 +134,8 @@ def enqueue(session: Session, *, org_id: str | None, to: str, template: str,
     if kept:
         subject, body_text, body_html, stored_context = seal(
             kept, subject, body_text, body_html, stored_context)
+    # Names a subject quotes each fit their own columns but may not fit this one together.
+    subject = shortened(subject, OutboxMessage.subject)
     message = OutboxMessage(
         org_id=org_id, message_id=message_id, to=to, template=template, subject=subject,
         body_text=body_text, body_html=body_html, context=json.loads(stored_context),

@@ -62,3 +62,15 @@ def test_the_admin_key_body_is_described_field_by_field(client):
     for field in ("scopes", "name", "expires_in_days"):
         assert f"<code>{field}</code>" in section
     assert "product-service" in section
+
+
+def test_each_text_field_says_how_long_it_may_be(client):
+    """The limits the OpenAPI document states as `maxLength`, in words (the columns')."""
+    from scim_server.models import AdminKey, Group
+    from tests.lengths_support import kept
+
+    html = client.get("/admin/v1/docs").get_data(as_text=True)
+    section = html.split('id="schema-AdminKeyCreate"', 1)[1].split("<h3", 1)[0]
+    assert f"at most {kept(AdminKey.name)} characters" in section
+    group = html.split('id="schema-GroupCreate"', 1)[1].split("<h3", 1)[0]
+    assert f"1 to {kept(Group.display_name)} characters" in group

@@ -53,3 +53,31 @@ def test_readme_try_it_uses_what_quickstart_prints():
         assert f"${variable}" in readme
     assert ". ./scim-server.env" in readme and "outbox show" in readme
     assert "SCIM_SMTP_URL=console:" in readme
+
+
+def test_the_admin_api_lengths_table_is_the_columns():
+    """docs/admin-api.md lists each limit; the model's column is where it comes from."""
+    from scim_server.models import (Account, AdminKey, Directory, DomainRule, EmailedLink,
+                                    Group, OutboxMessage, Product, ScimToken, Site)
+    from tests.lengths_support import kept
+
+    table = read("docs/admin-api.md").split("| field | at most (characters) |", 1)[1]
+    rows = re.findall(r"^\s*\| (.+?) \| ([\d ·]+) \|$", table.split("\n\n", 1)[0], re.M)
+    stated = {field: [int(n) for n in numbers.split("·")] for field, numbers in rows}
+    # Each number of a row, and the columns that must all keep exactly that many.
+    columns = {
+        "site `name` · `url`": [(Site.name,), (Site.url,)],
+        "product `key` · `name`": [(Product.key,), (Product.name,)],
+        "group `name`": [(Group.display_name,)],
+        "directory `name`": [(Directory.name,)],
+        "SCIM token and admin key `name`": [(ScimToken.name, AdminKey.name)],
+        "domain `domain`": [(DomainRule.domain,)],
+        "user `display_name`": [(Account.display_name,)],
+        "any email address (`email`, `emails`)": [
+            (Account.email, Account.email_norm, EmailedLink.email_norm, OutboxMessage.to)],
+    }
+    assert set(stated) == set(columns)
+    for field, groups in columns.items():
+        lengths = [{kept(column) for column in group} for group in groups]
+        assert all(len(kept_by) == 1 for kept_by in lengths), (field, lengths)
+        assert stated[field] == [kept_by.pop() for kept_by in lengths], field

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from conftest import Tenant
 from scim_server.models import OutboxMessage
 from scim_server.services import outbox
+from tests.lengths_support import kept
 
 ACCEPT_URL = "http://scim.test/invitations/accept?token=T0K"
 INVITE: dict[str, object] = {"org_name": "Acme", "accept_url": ACCEPT_URL,
@@ -83,6 +84,26 @@ def test_enqueue_queues_once_per_cause_without_committing(db_session: Session,
     assert db_session.scalar(count) == 1
     db_session.rollback()  # the caller's transaction decides; nothing was committed
     assert db_session.scalar(count) == 0
+
+
+@pytest.mark.parametrize("template", sorted(SAMPLES))
+def test_a_subject_longer_than_its_column_is_shortened_and_the_email_kept(
+        db_session: Session, tenant: Tenant, template: str) -> None:
+    """A subject quotes names each allowed up to its own column (a product's, the
+    organization's, a person's); together they may pass the subject's, which would fail
+    the whole request on PostgreSQL. The subject is shortened; the body keeps them whole."""
+    limit = kept(OutboxMessage.subject)
+    context = {key: "W" * limit if isinstance(value, str) and "url" not in key else value
+               for key, value in SAMPLES[template].items()}
+    message = outbox.enqueue(db_session, org_id=tenant.org_id, to="ann@example.test",
+                             template=template, context=context, cause=f"long:{template}")
+    db_session.flush()
+    assert len(message.subject) <= limit and message.subject.endswith("…"), message.subject
+    assert "W" * limit in message.body_text
+    short = outbox.enqueue(db_session, org_id=tenant.org_id, to="ann@example.test",
+                           template=template, context=dict(SAMPLES[template]),
+                           cause=f"short:{template}")
+    assert not short.subject.endswith("…")
 
 
 def test_enqueue_rejects_unknown_template(db_session: Session, tenant: Tenant) -> None:
