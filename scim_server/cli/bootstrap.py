@@ -7,11 +7,12 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from ..models import Organization
+from ..models import Directory, Organization
 from ..models.directory import IDP_PROFILES
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
 from ..services.email_addresses import check_email_address
+from .kept_text import KeptText
 from . import demo
 from .common import command_session, echo_json, make_app, upgrade_database
 from .console import sign_in_link
@@ -42,8 +43,10 @@ def _bootstrap(session: Session, org_name: str, directory_name: str, idp: str,
 
 
 @click.command()
-@click.option("--org", "org_name", required=True, help="Organization name.")
-@click.option("--directory", "directory_name", required=True, help="Directory name.")
+@click.option("--org", "org_name", required=True, type=KeptText(Organization.name),
+              help="Organization name.")
+@click.option("--directory", "directory_name", required=True, type=KeptText(Directory.name),
+              help="Directory name.")
 @click.option("--idp", type=click.Choice(IDP_PROFILES), default="generic", show_default=True)
 @click.option("--admin-email", default=None, help="Also create an org-admin account.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import click
 
-from ..models import Directory, Organization
-from ..models.admin_key import ADMIN_SCOPES
+from ..models import Directory, Organization, ScimToken
+from ..models.admin_key import ADMIN_SCOPES, AdminKey
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
 from .common import command_session, echo_json, make_app, require_database
+from .kept_text import KeptText
 
 
 @click.group("token")
@@ -19,7 +20,8 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.option("--directory", "directory_id", required=True, help="Directory id.")
-@click.option("--name", default="", help="A label to tell tokens apart.")
+@click.option("--name", default="", type=KeptText(ScimToken.name),
+              help="A label to tell tokens apart.")
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create_token(directory_id: str, name: str, expires_days: int | None, as_json: bool) -> None:
@@ -65,7 +67,7 @@ def admin_key_group() -> None:
 @click.option("--org", "org_id", required=True, help="Organization id.")
 @click.option("--scope", "scopes", multiple=True, required=True,
               type=click.Choice(ADMIN_SCOPES), help="Repeat for several scopes.")
-@click.option("--name", default="")
+@click.option("--name", default="", type=KeptText(AdminKey.name))
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create_admin_key(org_id: str, scopes: tuple[str, ...], name: str,

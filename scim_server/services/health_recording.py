@@ -16,10 +16,14 @@ from sqlalchemy import case, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..casefold import fold
 from ..models import DirectoryPush, DirectoryUser, Group, ScimFailure, ScimRequestCount, utcnow
+from .column_lengths import column_length
 
 RETENTION_DAYS = 30
 FAILURES_KEPT = 1000
+#: `scim_failures.subject` and `subject_norm` (String(400)).
+SUBJECT_LENGTH = column_length(ScimFailure.subject_norm)
 #: Operations that change a directory's data: what "a push" means (docs/health.md).
 PUSH_OPERATIONS = frozenset({"create", "replace", "patch", "delete", "bulk"})
 
@@ -122,8 +126,9 @@ def record_failure(session: Session, failure: FailureRecord) -> None:
         request_id=failure.request_id, method=failure.method, path=failure.path,
         resource=failure.resource, operation=failure.operation, status=failure.status,
         scim_type=failure.scim_type, detail=failure.detail, subject_id=failure.subject_id,
-        subject=subject[:400] if subject else None,
-        subject_norm=subject[:400].lower() if subject else None))
+        subject=subject[:SUBJECT_LENGTH] if subject else None,
+        # Folded first, then cut: "İ" lower-cases to two characters (casefold.py keeps one).
+        subject_norm=fold(subject)[:SUBJECT_LENGTH] if subject else None))
 
 
 def prune_failures(session: Session, directory_id: str, keep: int = FAILURES_KEPT) -> None:

@@ -85,3 +85,33 @@ def test_db_upgrade_is_idempotent(cli_env):
     for _ in range(2):
         result = cli_env.invoke(main, ["db", "upgrade"])
         assert result.exit_code == 0 and "up to date" in result.output
+
+
+@pytest.mark.parametrize("args, option", [
+    (["bootstrap", "--org", "o" * 201, "--directory", "D"], "--org"),
+    (["bootstrap", "--org", "Acme", "--directory", "d" * 201], "--directory"),
+])
+def test_a_name_longer_than_kept_is_a_usage_error(cli_env, db_session, args, option):
+    """200 characters is what the columns keep (models: String(200)); longer is refused
+    before anything is created, on both backends, instead of PostgreSQL's traceback."""
+    from sqlalchemy import func, select
+
+    from scim_server.models import Organization
+
+    result = cli_env.invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "at most 200" in result.output
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Organization)) == 0
+
+
+def test_token_and_key_names_longer_than_kept_are_usage_errors(cli_env):
+    out = run(cli_env, "bootstrap", "--org", "Acme", "--directory", "D", "--json")
+    token = cli_env.invoke(main, ["token", "create", "--directory", out["directory_id"],
+                                  "--name", "t" * 201])
+    key = cli_env.invoke(main, ["admin-key", "create", "--org", out["org_id"], "--scope",
+                                "org-admin", "--name", "k" * 201])
+    assert (token.exit_code, key.exit_code) == (2, 2), (token.output, key.output)
+    assert "at most 200" in token.output and "at most 200" in key.output
+    assert run(cli_env, "token", "create", "--directory", out["directory_id"], "--name",
+               "t" * 200, "--json")["scim_token"]

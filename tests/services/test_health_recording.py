@@ -131,3 +131,19 @@ def test_a_failure_on_a_path_id_is_named_by_the_user_it_concerns(
     db_session.rollback()
     row = db_session.scalars(select(ScimFailure).where(ScimFailure.request_id == "req-1")).one()
     assert (row.subject, row.subject_norm) == ("Dora@Acme.test", "dora@acme.test")
+
+
+def test_a_subject_whose_lower_case_is_longer_is_still_kept(
+        app: Flask, db_session: Session, tenant: Tenant) -> None:
+    """`str.lower()` turns "İ" into two characters: a 400-character subject (the column)
+    would need 800 for its lower-case form, which PostgreSQL refused and the failure was
+    lost. The norm is folded one character for one, then cut to the column."""
+    subject = "İ" * 400
+    session = db.new_session(app)
+    health_recording.record_failure(session, failure(tenant.directory_id, 2, subject=subject))
+    session.commit()
+    session.close()
+    db_session.rollback()
+    row = db_session.scalars(select(ScimFailure).where(ScimFailure.request_id == "req-2")).one()
+    assert row.subject == subject
+    assert row.subject_norm == "i" * 400, "folded as PostgreSQL's lower() folds it"
