@@ -42,11 +42,21 @@ class Group(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+#: The condition of a membership that nests a group; partial indexes cover exactly these.
+NESTED_EDGE = "member_type = 'Group'"
+
+
 class GroupMember(Base):
     """One membership row: adding or removing a member touches exactly one row."""
 
     __tablename__ = "group_members"
-    __table_args__ = (Index("ix_group_members_member", "member_id", "group_id"),)
+    __table_args__ = (
+        Index("ix_group_members_member", "member_id", "group_id"),
+        # The groups nested in a group, without reading its users: the nesting walk
+        # (services/group_nesting.py) goes down by this index, up by the one above.
+        Index("ix_group_members_nested_down", "group_id",
+              sqlite_where=text(NESTED_EDGE), postgresql_where=text(NESTED_EDGE)),
+    )
 
     group_id: Mapped[str] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CTE, BindParameter, Integer, Select, literal_column, select
+from sqlalchemy import CTE, BindParameter, Integer, Select, String, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Group, GroupMember
+from ..planner_hints import selective
 
 #: The most groups one chain of nesting may hold (docs/concurrency.md, "Group nesting").
 MAX_NESTING_DEPTH = 64
@@ -38,9 +39,15 @@ def walk(seed: Select, *, up: bool, name: str | None, nesting: bool = False) -> 
     edge = aliased(GroupMember)
     reached, joined_on = ((edge.group_id, edge.member_id) if up
                           else (edge.member_id, edge.group_id))
+    # 'Group' as a literal, so the planner may use the partial indexes of the nesting
+    # edges (models/group.py); each step declared selective (planner_hints.py).
     step = select(reached, *carried, depth + 1).where(
-        joined_on == here, edge.member_type == "Group", depth < MAX_NESTING_DEPTH)
+        joined_on == here, edge.member_type == _NESTED,
+        selective(depth < MAX_NESTING_DEPTH))
     return start.union(step)
+
+
+_NESTED = literal_column("'Group'", String)
 
 
 def descendants(group_ids: Select, name: str = "nested_groups") -> Select:
