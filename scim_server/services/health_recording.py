@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import DirectoryPush, DirectoryUser, Group, ScimFailure, ScimRequestCount, utcnow
+from .directory_users import norm
 
 RETENTION_DAYS = 30
 FAILURES_KEPT = 1000
@@ -123,7 +124,7 @@ def record_failure(session: Session, failure: FailureRecord) -> None:
         resource=failure.resource, operation=failure.operation, status=failure.status,
         scim_type=failure.scim_type, detail=failure.detail, subject_id=failure.subject_id,
         subject=subject[:400] if subject else None,
-        subject_norm=subject[:400].lower() if subject else None))
+        subject_norm=norm(subject[:400]) if subject else None))
 
 
 def prune_failures(session: Session, directory_id: str, keep: int = FAILURES_KEPT) -> None:
