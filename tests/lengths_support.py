@@ -27,9 +27,10 @@ def address(local: str, length: int) -> str:
     return f"{local}@{domain}"
 
 
-def lower_case_too_long() -> str:
-    """A valid address that fits `accounts.email` but whose lower-case form, kept in
-    `email_norm` to find it again, does not: "İ".lower() is two characters."""
+def dotted_at_the_limit() -> str:
+    """A valid address as long as `accounts.email` keeps, its local part all "İ". Its
+    norm folds one character for one, so it fits `email_norm` as well; `str.lower()`,
+    which made "İ" two characters, would not fit (such addresses used to be refused)."""
     found = address("İ" * 64, kept(Account.email))
     assert len(found.lower()) > kept(Account.email_norm)
     return found

@@ -15,7 +15,7 @@ from ..models.admin_key import ADMIN_SCOPES
 from ..models.directory import IDP_PROFILES
 from ..models.group import GROUP_SOURCES
 from ..models.product import PRODUCT_ROLES
-from ..services.email_addresses import check_email_address
+from ..services.email_addresses import check_email_address, folds_onto_another_domain
 from ..services.errors import InvalidInput
 from ..services.invitation_status import INVITATION_STATUSES
 from .validators import StoredEmail, WholeRegexp, kept_length
@@ -32,11 +32,14 @@ def out(field: fields.Field) -> fields.Field:
 
 
 def email_address_rule(value: str) -> None:
-    """The service's email rule as a marshmallow validator, so a refusal is a 400."""
+    """The service's email rules as a marshmallow validator, so a refusal is a 4xx."""
     try:
         check_email_address(value)
     except InvalidInput as exc:
         raise ValidationError(str(exc)) from exc
+    refused = folds_onto_another_domain(value)
+    if refused is not None:
+        raise ValidationError(refused)
 
 
 EMAIL_ADDRESS = [StoredEmail(), email_address_rule]

@@ -23,7 +23,7 @@ def kept_length(column: QueryableAttribute[Any], *, required: bool = False) -> v
 
 
 class StoredEmail(validate.Length):
-    """An address the server can keep: the column's length, measured in lower case too."""
+    """An address the server can keep: the column's length (its norm is never longer)."""
 
     def __init__(self) -> None:
         super().__init__(max=EMAIL_LENGTH)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import Account, AdminKey, Directory, Organization, ScimToken
 from ..services import admin_keys, tenancy
 from ..services.actors import Actor
+from ..services.email_addresses import email_norm
 
 DEMO_ORG = "Example Org"
 DEMO_DIRECTORY = "Default directory"
@@ -32,9 +33,9 @@ def url_for(host: str, port: int) -> str:
 def ensure_org_admin(session: Session, org: Organization, email: str) -> Account:
     """An org-admin account with this email (made, or promoted), who gets admin emails."""
     account = session.scalars(select(Account).where(
-        Account.org_id == org.id, Account.email_norm == email.lower())).first()
+        Account.org_id == org.id, Account.email_norm == email_norm(email))).first()
     if account is None:
-        account = Account(org_id=org.id, email=email, email_norm=email.lower(),
+        account = Account(org_id=org.id, email=email, email_norm=email_norm(email),
                           email_verified=True, is_org_admin=True, source="invited",
                           has_accessed=True, display_name=email)
         session.add(account)

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import click
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import db
@@ -30,6 +30,7 @@ from ..services.expiry_warnings import queue_expiry_warnings
 from ..models import OutboxMessage
 from ..services.console_mailer import ConsoleMailer, is_console_url
 from ..services.console_mailer import render as render_email
+from ..services.email_addresses import is_address
 from ..services import outbox
 from ..services.mailer import Envelope, Mailer, parse_smtp_url
 from ..services.outbox_worker import (BatchReport, Transaction, WorkerSettings, new_worker_id,
@@ -142,7 +143,7 @@ def show(recipient: str | None, status: str | None, limit: int, as_json: bool) -
             query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
                                                    OutboxMessage.id.desc()).limit(limit)
             if recipient:
-                query = query.where(func.lower(OutboxMessage.to) == recipient.lower())
+                query = query.where(is_address(OutboxMessage.to, recipient))
             if status:
                 query = query.where(OutboxMessage.status == status)
             messages = session.scalars(query).all()

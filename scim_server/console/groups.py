@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 from .. import db
 from ..models import Account, Directory, Group, GroupMember, Product, ProductGrant
 from ..services import admin_groups, product_access
-from ..services.email_addresses import EMAIL_LENGTH
+from ..services.email_addresses import EMAIL_LENGTH, email_norm
 from ..services.errors import NotFound
 from .blueprint import commit, org_id, org_page
 from .forms import ActionForm, choices, email_address, kept_length
@@ -172,9 +172,9 @@ def group_add_member(group_id: str) -> Response:
     if not form.validate_on_submit():
         flash("Enter the email address of a user of this organization.", "error")
         return _back(group_id)
-    email = (form.email.data or "").strip().lower()
-    account = session.scalars(select(Account).where(Account.org_id == org_id(),
-                                                    Account.email_norm == email)).first()
+    email = (form.email.data or "").strip()
+    account = session.scalars(select(Account).where(
+        Account.org_id == org_id(), Account.email_norm == email_norm(email))).first()
     if account is None:
         raise NotFound(f"no user with the email {email} in this organization; invite them "
                        "first")

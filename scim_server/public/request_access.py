@@ -15,7 +15,7 @@ from marshmallow import ValidationError, validate
 from .. import db
 from ..config import Config
 from ..services import emailed_links, requester
-from ..services.email_addresses import email_too_long
+from ..services.email_addresses import email_too_long, folds_onto_another_domain
 from ..services.emailed_links import LinkUnusable
 from ..services.request_notices import org_name
 from . import csrf
@@ -31,12 +31,13 @@ _email = validate.Email(error=ENTER_AN_ADDRESS)
 
 def _address_error(email: str) -> str | None:
     """What is wrong with the address, in words for its field: too long for the server
-    to keep (the rule every entry shares), or not an address at all."""
+    to keep, a domain that folds onto another (the rules every entry shares), or not an
+    address at all."""
     try:
         _email(email)
     except ValidationError:
         return ENTER_AN_ADDRESS
-    return email_too_long(email)
+    return email_too_long(email) or folds_onto_another_domain(email)
 
 
 def _public_url() -> str:

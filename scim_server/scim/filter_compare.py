@@ -19,6 +19,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from .. import casefold
+from ..casefold import folded
 from .errors import InvalidFilter
 from .filter_syntax import Value
 from .schema_registry import Attribute
@@ -60,27 +61,6 @@ def _scim_timestamp(element: scim_timestamp, compiler: SQLCompiler, **kw: Any) -
 @compiles(scim_timestamp, "postgresql")
 def _scim_timestamp_pg(element: scim_timestamp, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
-
-
-class folded(FunctionElement[Any]):  # noqa: N801 - reads like a SQL function
-    """The text case-folded by the server's one rule (`scim_server.casefold`).
-
-    PostgreSQL's `lower()` is that rule; SQLite's folds ASCII only, so there the
-    `scim_fold` function registered on every connection runs `casefold.fold`.
-    """
-
-    inherit_cache = True
-    type = String()
-
-
-@compiles(folded)
-def _folded(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{casefold.SQLITE_FUNCTION}({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(folded, "postgresql")
-def _folded_pg(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from . import account_lifecycle as lifecycle
 from . import audit, outbox
 from .actors import Actor
 from .deprovisioning import check_not_deprovisioned
+from .email_addresses import email_norm
 from .errors import Conflict, InvalidInput, NotFound, RefusedByRule, RefusedByState
 from .org_accounts import get_account
 from .product_access import effective_access, grant_to_account
@@ -42,7 +43,7 @@ def find_account(session: Session, org_id: str, *, account_id: str | None = None
     if account_id:
         stmt = stmt.where(Account.id == account_id)
     elif email:
-        stmt = stmt.where(Account.email_norm == email.strip().lower())
+        stmt = stmt.where(Account.email_norm == email_norm(email))
     else:
         raise InvalidInput("name the account by `account_id` or `email`")
     account = session.scalars(stmt).first()

@@ -21,6 +21,7 @@ from ..models import (Account, ConsoleSession, ConsoleSignInLink, Organization, 
                       utcnow)
 from . import audit, outbox, secrets
 from .actors import Actor
+from .email_addresses import email_norm
 from .errors import DomainError, NotFound
 
 SIGN_IN_PREFIX = "scimsrv_sl_"
@@ -51,7 +52,7 @@ def console_role(account: Account) -> str | None:
 def admin_accounts_for_email(session: Session, email: str) -> list[Account]:
     """Every active admin account with this address, across organizations."""
     rows = session.scalars(select(Account).where(
-        Account.email_norm == email.strip().lower(),
+        Account.email_norm == email_norm(email),
         or_(Account.is_org_admin.is_(True), Account.is_user_access_admin.is_(True))))
     return [a for a in rows if console_role(a) is not None]
 
@@ -59,7 +60,7 @@ def admin_accounts_for_email(session: Session, email: str) -> list[Account]:
 def find_admin(session: Session, org_id: str, email: str) -> Account:
     """The organization's admin account with this address (for `scim-server console-link`)."""
     account = session.scalars(select(Account).where(
-        Account.org_id == org_id, Account.email_norm == email.strip().lower())).first()
+        Account.org_id == org_id, Account.email_norm == email_norm(email))).first()
     if account is None or console_role(account) is None:
         raise NotFound(f"no active admin {email!r} in organization {org_id}")
     return account

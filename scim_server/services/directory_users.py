@@ -20,6 +20,7 @@ from ..models.base import new_id
 from . import audit, core_statements, group_versions
 from .actors import Actor
 from .deprovisioning import mark_deprovisioned, provisioning_mark
+from .email_addresses import email_norm
 from .errors import Conflict, NotFound, VersionMismatch
 
 #: Multi-valued attributes mirrored into `directory_user_values` so filters can correlate.
@@ -46,7 +47,9 @@ class UserData:
 
 
 def norm(value: str | None) -> str | None:
-    """The case-insensitive form used for lookups (RFC 7643 §2.2 caseExact=false)."""
+    """The case-insensitive form used for lookups (RFC 7643 §2.2 caseExact=false); an
+    account's email is kept by the email rule (`email_addresses.email_norm`), the same
+    fold of the trimmed address."""
     return casefold.fold(value)[:NORM_LENGTH] if value is not None else None
 
 
@@ -161,7 +164,7 @@ def replace_user(session: Session, directory: Directory, user: DirectoryUser, da
         _ensure_user_name_free(session, directory.id, data.user_name, except_id=user.id)
     account = user.account
     assert account is not None, "a directory user always has its account"
-    if data.email and norm(data.email) != account.email_norm:
+    if data.email and email_norm(data.email) != account.email_norm:
         other = _account_for_email(session, directory, data.email, exclude_id=account.id)
         if other is not None:
             raise Conflict(f"the email {data.email} already belongs to another account "
@@ -254,7 +257,7 @@ def _account_for_email(session: Session, directory: Directory, email: str | None
         return None
     account = session.scalars(
         select(Account).where(Account.org_id == directory.org_id,
-                              Account.email_norm == norm(email))
+                              Account.email_norm == email_norm(email))
     ).first()
     if account is None or account.id == exclude_id:
         return None
@@ -276,7 +279,7 @@ def account_changes(account: Account, data: UserData) -> dict[str, Any]:
     linked account, `replace_user` writes them with one UPDATE."""
     changes: dict[str, Any] = {}
     if data.email:
-        changes.update(email=data.email, email_norm=norm(data.email),
+        changes.update(email=data.email, email_norm=email_norm(data.email),
                        email_verified=True)  # asserted by the directory (shared/DESIGN.md)
     # The account's name is a label for people (`accounts.display_name`, 300 characters);
     # the SCIM resource keeps the directory's value whole.

@@ -30,20 +30,34 @@ WEBMAIL_DOMAINS = frozenset({
 })
 
 
-def normalize_domain(raw: str) -> str:
-    """The domain in lower case without a leading `@` or trailing dot; invalid ones raise."""
+def canonical_domain(raw: str) -> str | None:
+    """The DNS name `raw` stands for (lower case, IDNA A-label, no leading `@` or trailing
+    dot), or None when it is none.
+
+    Domains follow DNS, not the email norm (services/email_addresses.py): IDNA maps
+    "İ" to "i" + U+0307, so "İacme.test" is xn--iacme-7fd.test, not iacme.test.
+    """
     domain = raw.strip().lower().lstrip("@").rstrip(".")
     try:
         domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise InvalidInput(f"{raw!r} is not a valid domain name") from exc
-    if len(domain) > 253 or not DOMAIN.match(domain):
+    except UnicodeError:
+        return None
+    return domain if len(domain) <= 253 and DOMAIN.match(domain) else None
+
+
+def normalize_domain(raw: str) -> str:
+    """The domain a rule keeps (`canonical_domain`); an invalid one raises."""
+    domain = canonical_domain(raw)
+    if domain is None:
         raise InvalidInput(f"{raw!r} is not a valid domain name")
     return domain
 
 
 def domain_of(email: str) -> str:
-    return email.rpartition("@")[2].strip().lower().rstrip(".")
+    """The domain of an address as rules keep theirs; as written when it is no DNS name
+    (no rule matches it then)."""
+    written = email.rpartition("@")[2].strip()
+    return canonical_domain(written) or written
 
 
 def create_rule(session: Session, org_id: str, domain: str, product_id: str, role: str | None,
@@ -93,7 +107,7 @@ def delete_rule(session: Session, org_id: str, rule_id: str, actor: Actor) -> bo
 def rules_query(org_id: str, domain: str | None = None) -> Select:
     stmt = select(DomainRule).where(DomainRule.org_id == org_id)
     if domain:
-        stmt = stmt.where(DomainRule.domain == domain.strip().lower())
+        stmt = stmt.where(DomainRule.domain == (canonical_domain(domain) or domain.strip()))
     return stmt
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Invitation, OutboxMessage, utcnow
+from .email_addresses import is_address
 from .errors import NotFound
 from .invitation_status import (account_status_clause, invitation_status_clause,
                                 is_current_invitation)
@@ -77,7 +78,7 @@ def outbox_query(org_id: str, *, status: str | None = None, template: str | None
     if template:
         stmt = stmt.where(OutboxMessage.template == template)
     if to:
-        stmt = stmt.where(func.lower(OutboxMessage.to) == to.lower())
+        stmt = stmt.where(is_address(OutboxMessage.to, to))
     return stmt
 
 

@@ -21,7 +21,8 @@ from ..models import (Account, Group, GroupMember, Organization, Product, Produc
                       SiteAccess, utcnow)
 from . import account_lifecycle, admin_groups, audit, group_versions, outbox, product_access
 from .actors import Actor
-from .email_addresses import check_email_address, control_character_in, email_too_long
+from .email_addresses import (check_email_address, control_character_in, email_norm,
+                              email_too_long)
 from .errors import DomainError, InvalidInput
 from .invitation_tokens import InvitationSettings, issue
 from .licences import (SeatLimitExceeded, lock_products, products_reached_by_groups,
@@ -164,14 +165,14 @@ def invite(session: Session, org_id: str, request: InviteRequest, actor: Actor,
         p.id for p in products}
     batch = _Batch(session, org_id, request, products, groups, sites, actor, settings,
                    now or utcnow(), SeatBudget.open(session, sorted(reached)))
-    norms = {e.lower() for e in request.emails if is_valid_email(e)}
+    norms = {email_norm(e) for e in request.emails if is_valid_email(e)}
     existing = {a.email_norm: a for a in session.scalars(
         select(Account).where(Account.org_id == org_id, Account.email_norm.in_(norms)))
     } if norms else {}
     seen: set[str] = set()
     results: list[InviteResult] = []
     for address in request.emails:
-        norm = address.lower()
+        norm = email_norm(address)
         if not is_valid_email(address):
             results.append(InviteResult(address, "invalid_email",
                                         detail="not an email address"))
@@ -221,7 +222,7 @@ def _invite_one(batch: _Batch, address: str, account: Account | None) -> InviteR
 def _create_invited(batch: _Batch, address: str) -> InviteResult:
     """A new account with its sites, grants and groups; its seats were taken already."""
     session, request, actor = batch.session, batch.request, batch.actor
-    account = Account(org_id=batch.org_id, email=address, email_norm=address.lower(),
+    account = Account(org_id=batch.org_id, email=address, email_norm=email_norm(address),
                       source="invited", status="active", created_at=batch.now)
     session.add(account)
     session.flush()

@@ -8,10 +8,11 @@ from typing import Any, Iterable
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..casefold import fold
 from ..models import Account, Directory, Group, GroupMember
 from . import audit
 from .actors import Actor
-from .email_addresses import check_email_address
+from .email_addresses import check_email_address, email_norm
 from .errors import Conflict, NotFound
 from .invitation_status import account_status_clause
 from .product_access import accounts_with_product
@@ -51,7 +52,9 @@ class AccountFilters:
 
 
 def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """`%text%`, folded as names and email norms are (one character for one, so a part
+    of an address folds to the part of its norm)."""
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
@@ -125,7 +128,7 @@ def update_profile(session: Session, account: Account, changes: dict[str, Any],
                                        account.directory_id)
     if "email" in diff:
         check_email_address(changes["email"])
-        norm = changes["email"].lower()
+        norm = email_norm(changes["email"])
         clash = session.scalars(select(Account.id).where(
             Account.org_id == account.org_id, Account.email_norm == norm,
             Account.id != account.id)).first()

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from ..models import (Account, AuditEvent, Directory, DirectoryPush, DirectoryUser, ScimFailure,
                       ScimRequestCount, ScimToken, ToleranceCounter, utcnow)
+from .directory_users import norm
+from .email_addresses import email_norm
 from .errors import InvalidInput
 from .health_recording import PUSH_OPERATIONS, RETENTION_DAYS, hour_of
 
@@ -144,20 +146,20 @@ def requests_about(session: Session, directory: Directory, who: str, *,
     (a refused creation leaves no account behind); changes are the audit events the
     directory's tokens wrote about the account, each with its request id.
     """
-    wanted = who.strip().lower()
-    if not wanted:
+    if not who.strip():
         raise InvalidInput("name a user by userName or email")
+    by_name, by_email = norm(who.strip()), email_norm(who)
     found = PersonRequests(query=who.strip())
     user = session.scalars(select(DirectoryUser).where(
         DirectoryUser.directory_id == directory.id,
-        DirectoryUser.user_name_norm == wanted)).first()
+        DirectoryUser.user_name_norm == by_name)).first()
     account = session.get(Account, user.id) if user is not None else session.scalars(
         select(Account).where(Account.org_id == directory.org_id,
                               Account.directory_id == directory.id,
-                              Account.email_norm == wanted)).first()
+                              Account.email_norm == by_email)).first()
     if account is not None and user is None:
         user = session.get(DirectoryUser, account.id)
-    names = {wanted}
+    names = {by_name, by_email}
     if user is not None:
         found.user_name = user.user_name
         names.add(user.user_name_norm)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..models import AccessRequest, Account, EmailedLink, Product
 from . import access_requests, emailed_links, outbox
 from .actors import Actor
+from .email_addresses import email_norm
 from .errors import NotFound, RefusedByRule
 from .request_notices import org_name
 
@@ -49,7 +50,7 @@ def confirm_url(public_url: str, token: str) -> str:
 def send_confirmation(session: Session, product_id: str, email: str, public_url: str) -> None:
     """Email `email` a link to confirm it and ask for the product; same for any address."""
     product = get_product(session, product_id)
-    norm = email.strip().lower()
+    norm = email_norm(email)
     token, link = emailed_links.issue(session, KIND, product.org_id, email_norm=norm,
                                       product_id=product.id)
     hours = int(emailed_links.LIFETIMES[KIND].total_seconds() // 3600)

@@ -23,7 +23,7 @@ from ..models import Account, Invitation, Product
 from . import audit
 from .access_requests import file_request
 from .domain_rules import WEBMAIL_DOMAINS, domain_of, rule_for
-from .email_addresses import check_email_address
+from .email_addresses import check_email_address, email_norm
 from .errors import NotFound, Refusal, RefusedByRule
 from .invitation_tokens import InvitationSettings, issue
 from .request_settings import org_settings
@@ -34,7 +34,7 @@ __all__ = ["SIGNUP", "SignupOutcome", "sign_up"]
 
 def _account(session: Session, org_id: str, email: str) -> tuple[Account, bool]:
     """The account with this email, or a new unverified `self_signup` one (True)."""
-    norm = email.strip().lower()
+    norm = email_norm(email)
     found = session.scalars(select(Account).where(Account.org_id == org_id,
                                                   Account.email_norm == norm)).first()
     if found is not None:

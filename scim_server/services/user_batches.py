@@ -24,6 +24,7 @@ from . import audit, core_statements
 from .actors import Actor
 from .directory_users import (UserData, creation_event, new_account, new_user, norm,
                               value_rows)
+from .email_addresses import email_norm
 
 #: Names and emails checked per query: within every backend's bound-parameter limit.
 LOOKUP_CHUNK = 500
@@ -38,7 +39,7 @@ def fresh_prefix(session: Session, directory: Directory, users: Sequence[UserDat
     catch a concurrent twin).
     """
     names = [norm(u.user_name) for u in users]
-    emails = [norm(u.email) if u.email else None for u in users]
+    emails = [email_norm(u.email) if u.email else None for u in users]
     taken_names, taken_emails = _taken(session, directory, names, emails)
     seen_names: set[str | None] = set()
     seen_emails: set[str] = set()

@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from conftest import Tenant
 from scim_server import db
 from scim_server.models import Account, DirectoryUser, Group, GroupMember, new_id, utcnow
+from scim_server.services.directory_users import norm
+from scim_server.services.email_addresses import email_norm
 
 
 class AdminClient:
@@ -93,7 +95,7 @@ def make_account(app: Flask, tenant: Tenant) -> Callable[..., str]:
             directory = (directory_id or tenant.directory_id) if synced else None
             session.add(Account(
                 id=account_id, org_id=org_id or tenant.org_id, email=email,
-                email_norm=email.lower() if email else None, display_name=name,
+                email_norm=email_norm(email) if email else None, display_name=name,
                 status=status, source="synced" if synced else source, directory_id=directory,
                 has_accessed=has_accessed,
                 deactivated_at=utcnow() if status == "deactivated" else None))
@@ -101,7 +103,7 @@ def make_account(app: Flask, tenant: Tenant) -> Callable[..., str]:
                 session.flush()
                 user_name = email or f"{account_id}@idp.test"
                 session.add(DirectoryUser(id=account_id, directory_id=directory,
-                                          user_name=user_name, user_name_norm=user_name.lower(),
+                                          user_name=user_name, user_name_norm=norm(user_name),
                                           active=status == "active", attributes={}))
             session.commit()
             session.close()

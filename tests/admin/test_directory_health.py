@@ -124,6 +124,21 @@ def test_a_person_is_found_by_email_and_by_username(admin: AdminClient, scim: Sc
     assert (nobody["account_id"], nobody["data"]) == (None, [])
 
 
+def test_a_person_is_found_by_an_address_as_scim_folds_it(admin: AdminClient, scim: ScimClient,
+                                                         tenant: Tenant) -> None:
+    """"İ" is "i" and a final "Σ" is "σ", one character for one, as SCIM stores them."""
+    created = scim.post("/Users", json={
+        "schemas": [USER], "userName": "ilker", "emails": [{"value": "İlker@Acme.test",
+                                                            "primary": True}]}).get_json()
+    refused = scim.post("/Users", json={"schemas": [USER], "userName": "ΟΔΟΣ@acme.test",
+                                        "active": "yes"})
+    assert refused.status_code == 400
+    found = admin.get(base(tenant) + "/requests?user=İlker@acme.test").get_json()
+    assert (found["account_id"], found["user_name"]) == (created["id"], "ilker")
+    found = admin.get(base(tenant) + "/requests?user=οδοσ@acme.test").get_json()
+    assert [e["request_id"] for e in found["data"]] == [refused.headers["X-Request-Id"]]
+
+
 def test_a_refused_creation_is_found_by_the_username_it_named(
         admin: AdminClient, scim: ScimClient, tenant: Tenant) -> None:
     response = scim.post("/Users", json={"schemas": [USER], "userName": "newbie@acme.test",

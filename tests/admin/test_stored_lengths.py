@@ -20,7 +20,7 @@ from scim_server import db
 from scim_server.models import (Account, AdminKey, Directory, DomainRule, Group, OutboxMessage,
                                 Product, ScimToken, Site)
 from tests.admin.conftest import AdminClient, problem
-from tests.lengths_support import address, kept, lower_case_too_long
+from tests.lengths_support import address, dotted_at_the_limit, kept
 
 
 def count(app: Flask, model: Any) -> int:
@@ -146,19 +146,31 @@ def test_an_address_longer_than_the_column_is_an_invalid_address(
         admin: AdminClient, make_account: Callable[..., str]) -> None:
     account_id = make_account("ada@acme.test")
     limit = kept(Account.email)
-    for email in (address("ada", limit + 1), lower_case_too_long()):
-        refused(admin.patch(f"/users/{account_id}", json={"email": email}), "email", limit)
+    refused(admin.patch(f"/users/{account_id}", json={"email": address("ada", limit + 1)}),
+            "email", limit)
     assert admin.get(f"/users/{account_id}").get_json()["email"] == "ada@acme.test"
+
+
+def test_an_address_as_long_as_the_column_is_kept_whole_whatever_its_letters(
+        admin: AdminClient, make_account: Callable[..., str]) -> None:
+    account_id = make_account("ada@acme.test")
+    email = dotted_at_the_limit()
+    response = admin.patch(f"/users/{account_id}", json={"email": email})
+    assert response.status_code == 200, response.get_json()
+    assert admin.get(f"/users/{account_id}").get_json()["email"] == email
+    found = admin.get("/users", query_string={"q": email[:60]}).get_json()["data"]
+    assert [user["id"] for user in found] == [account_id]
 
 
 def test_an_invitation_to_such_an_address_is_an_invalid_email_result(
         app: Flask, admin: AdminClient) -> None:
-    response = admin.post("/invitations", json={"emails": [lower_case_too_long(),
+    too_long = address("ada", kept(Account.email) + 1)
+    response = admin.post("/invitations", json={"emails": [too_long, dotted_at_the_limit(),
                                                            "ok@acme.test"]})
     assert response.status_code == 200, response.get_data(as_text=True)
     results = [r["result"] for r in response.get_json()["data"]]
-    assert results == ["invalid_email", "invited"]
-    assert count(app, Account) == 1
+    assert results == ["invalid_email", "invited", "invited"]
+    assert count(app, Account) == 2
 
 
 # ---- text the server derives from stored values --------------------------------------

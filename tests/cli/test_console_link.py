@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from conftest import Tenant
+from conftest import ScimClient, Tenant
 from scim_server.cli import main
 from tests.console.conftest import Console, csrf_of, make_admin  # noqa: F401  (fixture)
 
@@ -70,3 +70,30 @@ def test_quickstart_prints_a_console_link_for_its_demo_admin(
         assert found, result.stderr
         links.append(found.group(0))
     assert links[0] != links[1]
+
+
+def test_console_link_and_bootstrap_find_an_admin_scim_pushed(
+        app: Flask, tenant: Tenant, cli_env: None, scim: ScimClient) -> None:
+    """The address as the directory wrote it ("İ" folds to "i", one for one) names the
+    account SCIM made: `--admin-email` promotes it rather than adding a second one."""
+    from sqlalchemy import select
+
+    from scim_server import db
+    from scim_server.cli.demo import ensure_org_admin
+    from scim_server.models import Account, Organization
+    from tests.admin.test_email_matching import push
+
+    user = push(scim, "İlker@acme.test")
+    with app.app_context():
+        session = db.new_session(app)
+        try:
+            org = session.get_one(Organization, tenant.org_id)
+            promoted = ensure_org_admin(session, org, "İlker@acme.test").id
+            session.commit()
+            assert session.scalars(select(Account.id)).all() == [user["id"]] == [promoted]
+        finally:
+            session.rollback()
+            session.close()
+    result = CliRunner().invoke(main, ["console-link", "--org", tenant.org_id,
+                                       "--email", "İlker@acme.test", "--json"])
+    assert result.exit_code == 0, result.output

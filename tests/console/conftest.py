@@ -8,12 +8,13 @@ from typing import Any, Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from conftest import Tenant
 from scim_server import db
 from scim_server.services.outbox import unseal
 from scim_server.models import Account, OutboxMessage
+from scim_server.services.email_addresses import email_norm
 from tests.admin.conftest import (AdminClient, admin, make_account,  # noqa: F401
                                   make_product, make_synced_group, site_id)
 from tests.ops.conftest import make_ops_app  # noqa: F401  (fixture)
@@ -37,7 +38,7 @@ def make_admin(app: Flask) -> Callable[..., str]:
               status: str = "active") -> str:
         with app.app_context():
             session = db.new_session(app)
-            account = Account(org_id=tenant.org_id, email=email, email_norm=email.lower(),
+            account = Account(org_id=tenant.org_id, email=email, email_norm=email_norm(email),
                               email_verified=True, display_name=email.split("@")[0].title(),
                               is_org_admin=role == "org_admin",
                               is_user_access_admin=role == "user_access_admin",
@@ -55,11 +56,11 @@ def emailed_link(app: Flask, to: str) -> str:
     """The path of the newest sign-in link queued for `to`."""
     with app.app_context():
         session = db.new_session(app, writes=False)
-        message = session.scalars(select(OutboxMessage).where(
-            func.lower(OutboxMessage.to) == to.lower(),
+        sent = session.scalars(select(OutboxMessage).where(
             OutboxMessage.template == "console_sign_in")
-            .order_by(OutboxMessage.created_at.desc())).first()
+            .order_by(OutboxMessage.created_at.desc())).all()
         session.close()
+    message = next((m for m in sent if email_norm(m.to) == email_norm(to)), None)
     assert message is not None, f"no sign-in email for {to}"
     match = LINK.search(str(unseal(message.body_text, message.sealed_secrets)))  # as sent
     assert match is not None

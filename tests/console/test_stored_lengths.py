@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from scim_server import db
 from scim_server.models import Account, Group
 from tests.console.conftest import AdminClient, Console
-from tests.lengths_support import kept, lower_case_too_long
+from tests.lengths_support import address, dotted_at_the_limit, kept
 
 #: "İ" is one character whose lower case ("i" + U+0307) is two: a group name of them is
 #: as long as its column allows, and must be kept and found again whole.
@@ -72,14 +72,16 @@ def test_a_rename_to_the_longest_name_works_and_a_longer_one_is_shown_on_the_for
 def test_an_invitation_to_an_address_too_long_to_keep_is_an_invalid_email_result(
         app: Flask, signed_in: Console) -> None:
     response = signed_in.post_form("invite", "invite", {
-        "emails": f"{lower_case_too_long()}\nok@acme.test", "site_role": "basic"},
+        "emails": f"{address('ada', kept(Account.email) + 1)}\n{dotted_at_the_limit()}\n"
+                  "ok@acme.test", "site_role": "basic"},
         follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert sorted(re.findall(r'data-result="(\w+)"', html)) == ["invalid_email", "invited"]
+    assert sorted(re.findall(r'data-result="(\w+)"', html)) == [
+        "invalid_email", "invited", "invited"]
     with app.app_context():
         session = db.new_session(app, writes=False)
         emails = set(session.scalars(select(Account.email)))
-        assert session.scalar(select(func.count()).select_from(Account)) == 2
+        assert session.scalar(select(func.count()).select_from(Account)) == 3
         session.close()
-    assert emails == {"admin@acme.test", "ok@acme.test"}
+    assert emails == {"admin@acme.test", dotted_at_the_limit(), "ok@acme.test"}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from conftest import Tenant
 from scim_server.models import Account, Group, GroupMember, Product, Site
+from scim_server.services.email_addresses import email_norm
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def site(db_session: Session, tenant: Tenant) -> Site:
 @pytest.fixture
 def add_account(db_session: Session, tenant: Tenant) -> Callable[..., Account]:
     def _add(email: str, status: str = "active", **extra: object) -> Account:
-        account = Account(org_id=tenant.org_id, email=email, email_norm=email.lower(),
+        account = Account(org_id=tenant.org_id, email=email, email_norm=email_norm(email),
                           status=status, **extra)
         db_session.add(account)
         db_session.flush()

@@ -42,3 +42,26 @@ def test_rules_refuse_webmail_and_duplicates_and_match_by_domain(
     assert service.rule_for(db_session, tenant.org_id, "ann@sub.acme.example", jira.id) is None
     assert service.delete_rule(db_session, tenant.org_id, rule.id, Actor.cli()) is True
     assert service.delete_rule(db_session, tenant.org_id, rule.id, Actor.cli()) is False
+
+
+@pytest.mark.parametrize("email,domain", [
+    ("ann@Bücher.Example.", "xn--bcher-kva.example"), ("ann@xn--bcher-kva.example",
+                                                     "xn--bcher-kva.example"),
+    ("ann@ACME.example", "acme.example"), ("ceo@İacme.example", "xn--iacme-7fd.example")])
+def test_an_emails_domain_is_read_as_a_rules_domain_is_kept(email: str, domain: str) -> None:
+    """DNS names, not the email norm: "İacme" is another domain than "iacme"."""
+    assert service.domain_of(email) == domain
+
+
+def test_rules_match_an_address_on_an_internationalised_domain(
+        db_session: Session, tenant: Tenant, add_product: Callable[..., Product]) -> None:
+    jira = add_product("jira")
+    rule = service.create_rule(db_session, tenant.org_id, "Bücher.example", jira.id, None,
+                               Actor.cli())
+    assert service.rule_for(db_session, tenant.org_id, "ann@bücher.EXAMPLE", jira.id) is rule
+    assert [r.id for r in db_session.scalars(service.rules_query(
+        tenant.org_id, "BÜCHER.example"))] == [rule.id]
+    iacme = service.create_rule(db_session, tenant.org_id, "iacme.example", jira.id, None,
+                                Actor.cli())
+    assert service.rule_for(db_session, tenant.org_id, "ceo@iacme.example", jira.id) is iacme
+    assert service.rule_for(db_session, tenant.org_id, "ceo@İacme.example", jira.id) is None
