@@ -57,41 +57,39 @@ def test_sqlite_connections_are_renewed_so_they_plan_with_fresh_statistics(
         pytest.skip("SQLite's statistics are per connection")
     import time
 
+    from sqlalchemy import create_engine
+
+    from bench import seed
     from scim_server import migrate
+    from scim_server.services import tenancy
+    from scim_server.services.actors import Actor
 
     monkeypatch.setattr(db, "STATISTICS_INTERVAL_SECONDS", 0.5)
     served = create_app(Config.from_env(database_url=database_url, testing=False,
                                         rate_limit_enabled=False, smtp_url=None,
                                         redis_url=None))
     engine = served.extensions[db.EXTENSION_KEY][0]
-    lookup = ("EXPLAIN QUERY PLAN SELECT id FROM directory_users WHERE directory_id = 'd' "
+    lookup = ("EXPLAIN QUERY PLAN SELECT id FROM directory_users WHERE directory_id = ? "
               "AND external_id = 'e7' ORDER BY created_at, id LIMIT 1")
     try:
-        with engine.connect() as connection:
-            migrate.upgrade(engine)
-            connection.exec_driver_sql(
-                "INSERT INTO organizations (id, name, created_at) VALUES ('o', 'O', 0)")
-        with engine.begin() as connection:
-            connection.exec_driver_sql(
-                "INSERT INTO directories (id, org_id, name, idp, settings, created_at) "
-                "VALUES ('d', 'o', 'D', 'generic', '{}', 0)")
-        with engine.connect() as kept:  # the pooled connection, before the import
-            stale = " ".join(row[-1] for row in kept.exec_driver_sql(lookup))
-        with engine.begin() as connection:  # an import and a statistics refresh
-            connection.exec_driver_sql(
-                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999) "
-                "INSERT INTO accounts (id, org_id, email_verified, status, source, "
-                "is_org_admin, has_accessed, is_user_access_admin, created_at, updated_at) "
-                "SELECT 'a' || i, 'o', 0, 'active', 'synced', 0, 0, 0, 0, 0 FROM n")
-            connection.exec_driver_sql(
-                "INSERT INTO directory_users (id, directory_id, user_name, user_name_norm, "
-                "external_id, active, attributes, version, created_at, updated_at) "
-                "SELECT id, 'd', id, id, 'e' || substr(id, 2), 1, '{}', 1, 0, 0 "
-                "FROM accounts")
-            connection.exec_driver_sql("ANALYZE")
+        migrate.upgrade(engine)
+        with served.app_context():
+            session = db.new_session(served)
+            org = tenancy.create_organization(session, "Acme", Actor.cli())
+            directory = tenancy.create_directory(session, org, "Entra", "entra", Actor.cli())
+            session.commit()
+            org_id, directory_id = org.id, directory.id
+            session.close()
+        with engine.connect() as kept:  # a pooled connection, from before the import
+            stale = " ".join(row[-1] for row in kept.exec_driver_sql(lookup, (directory_id,)))
+        importer = create_engine(database_url)  # another process's connection
+        seed.seed_users(importer, org_id, directory_id, 0, 5_000)  # imports ...
+        with importer.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")  # ... and refreshes the statistics
+        importer.dispose()
         time.sleep(0.6)
         with engine.connect() as renewed:
-            fresh = " ".join(row[-1] for row in renewed.exec_driver_sql(lookup))
+            fresh = " ".join(row[-1] for row in renewed.exec_driver_sql(lookup, (directory_id,)))
     finally:
         engine.dispose()
     assert "ix_directory_users_external_id" not in stale, stale

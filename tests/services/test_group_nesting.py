@@ -87,3 +87,56 @@ def test_a_membership_past_the_limit_or_making_a_cycle_is_refused(
     assert "cycle" in (group_nesting.nesting_problem(db_session, chain[-1].id, chain[0].id)
                        or "")
     assert "cycle" in (group_nesting.nesting_problem(db_session, spare.id, spare.id) or "")
+
+
+def _plan_of(db_session: Session, run: Callable[[], object]) -> str:
+    """SQLite's plan of the statement `run` sends, with the parameters it sends."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, *_args):
+        sent.append((statement, parameters))
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    statement, parameters = sent[-1]
+    rows = db_session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                   parameters)
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_the_walk_never_reads_a_whole_group_or_every_membership(
+        db_session: Session, tenant: Tenant, add_account: Callable[..., Account],
+        add_group: Callable[..., Group], backend: str) -> None:
+    """A user's `groups` and a group's nested groups are found by index, whatever the
+    size of the groups: SQLite, left to itself once it has statistics, built a Bloom
+    filter (or an automatic index) over every membership row on each walk, and went down
+    a 300,000-member group by reading all its members (issue 15)."""
+    if backend != "sqlite":
+        pytest.skip("the plan shapes are SQLite's; PostgreSQL plans by its own statistics")
+    from sqlalchemy import text
+
+    user = add_account("member@example.com")
+    crowd = [add_account(f"u{n}@example.com").id for n in range(3_000)]
+    big = add_group("big", users=(user.id, *crowd))
+    outer = add_group("outer", groups=(big.id,))
+    db_session.execute(text("ANALYZE"))
+
+    up = _plan_of(db_session, lambda: memberships.groups_of_members(
+        db_session, [user.id], tenant.directory_id))
+    down = _plan_of(db_session, lambda: db_session.execute(group_nesting.descendants(
+        select(Group.id).where(Group.id == big.id))).all())
+    for plan in (up, down):
+        assert "BLOOM FILTER" not in plan and "AUTOMATIC" not in plan, plan
+        full_reads = [line for line in plan.splitlines() if "SCAN group_members" in line
+                      and "ix_group_members_nested_down" not in line]  # edges only: fine
+        assert full_reads == [], plan
+    assert "ix_group_members_nested_down" in down, down
+    shown = memberships.groups_of_members(db_session, [user.id], tenant.directory_id)
+    assert [(name, kind) for _gid, name, kind in shown[user.id]] == [
+        ("big", "direct"), ("outer", "indirect")]
