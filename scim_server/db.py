@@ -100,7 +100,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
-    cursor.execute("PRAGMA cache_size=-16384")  # 16 MB a connection: workers stay small
+    # 8 MB a connection: the operating system's page cache, shared by every process and
+    # not counted in a worker's memory, holds the database (16 MB took a worker walking
+    # a 1M-user directory to 223 MB, docs/benchmarks.md).
+    cursor.execute("PRAGMA cache_size=-8192")
     cursor.execute("PRAGMA temp_store=MEMORY")
     # LIKE is then case-sensitive, as on PostgreSQL; case-insensitive matches lower() both sides.
     cursor.execute("PRAGMA case_sensitive_like=ON")
