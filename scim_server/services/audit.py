@@ -28,21 +28,11 @@ def record(
     return event
 
 
-def insert(
-    session: Session,
-    *,
-    org_id: str | None,
-    actor: Actor,
-    action: str,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    changes: dict[str, Any] | None = None,
-) -> None:
+def insert(session: Session, **event: Any) -> None:
     """`record` as one Core INSERT, for hot paths that write no mapped objects (a user's
-    PUT, core_statements.py): same row, same transaction, no unit of work."""
-    core_statements.execute(session, _INSERT, event_row(
-        org_id=org_id, actor=actor, action=action, target_type=target_type,
-        target_id=target_id, changes=changes))
+    PUT, core_statements.py): the same row (`event_row`'s arguments), the same
+    transaction, no unit of work."""
+    core_statements.execute(session, _INSERT, event_row(**event))
 
 
 _INSERT = AuditEvent.__table__.insert()

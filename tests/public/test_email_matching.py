@@ -23,10 +23,6 @@ from tests.admin.test_email_matching import ADDRESSES, accounts, push
 from tests.public.request_pages import Visitor, emails, requests_of, result_of
 
 
-@pytest.fixture
-def jira(make_product: Callable[..., dict[str, Any]]) -> str:
-    return str(make_product("jira", "Jira")["id"])
-
 
 def sign_up(client: FlaskClient, email: str, product_id: str) -> Any:
     return client.post("/signup", json={"email": email, "product_id": product_id})

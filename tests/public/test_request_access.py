@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from conftest import ScimClient
 from scim_server import db
-from scim_server.models import Account, EmailedLink, utcnow
+from scim_server.models import EmailedLink, utcnow
 from tests.admin.conftest import AdminClient
 from tests.public.request_pages import (Visitor, account, csrf_of, emails, link_in, requests_of,
                                         result_of)
@@ -23,21 +23,6 @@ from tests.public.request_pages import (Visitor, account, csrf_of, emails, link_
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
-@pytest.fixture
-def jira(make_product: Callable[..., dict[str, Any]]) -> str:
-    return str(make_product("jira", "Jira")["id"])
-
-
-@pytest.fixture
-def boss(make_account: Callable[..., str], app: Flask) -> str:
-    boss_id = make_account("boss@acme.test", name="Boss")
-    with app.app_context():
-        session = db.new_session(app)
-        found = session.get_one(Account, boss_id)
-        found.is_org_admin, found.email_verified = True, True
-        session.commit()
-        session.close()
-    return boss_id
 
 
 @pytest.fixture

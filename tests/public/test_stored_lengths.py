@@ -20,22 +20,6 @@ from tests.lengths_support import address, dotted_at_the_limit, kept
 from tests.public.request_pages import Visitor, emails, requests_of, result_of
 
 
-@pytest.fixture
-def jira(make_product: Callable[..., dict[str, Any]]) -> str:
-    return str(make_product("jira", "Jira")["id"])
-
-
-@pytest.fixture
-def boss(make_account: Callable[..., str], app: Flask) -> str:
-    """An organization admin, emailed about every request."""
-    boss_id = make_account("boss@acme.test", name="Boss")
-    with app.app_context():
-        session = db.new_session(app)
-        found = session.get_one(Account, boss_id)
-        found.is_org_admin, found.email_verified = True, True
-        session.commit()
-        session.close()
-    return boss_id
 
 
 def rows(app: Flask, model: Any) -> int:
